@@ -1,0 +1,220 @@
+"""`hf`: a transformers `AutoModelForCausalLM`, greedy batched generation with left padding.
+
+Batches are sorted longest first so an out-of-memory error shows at once; `batch_size="auto"`
+halves the batch on OOM and retries.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+from harness.backends.base import (
+    Backend,
+    Generation,
+    GenerationRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    truncate_at_stop,
+)
+from harness.errors import HarnessError
+from harness.model_args import check_known
+
+KNOWN_ARGS = ("dtype", "device", "attn_implementation", "trust_remote_code", "revision", "max_length")
+AUTO_BATCH_START = 32
+
+
+def _is_oom(error: BaseException) -> bool:
+    return "out of memory" in str(error).lower() or type(error).__name__ == "OutOfMemoryError"
+
+
+def _looks_like_path(name: str) -> bool:
+    """True for names that can only be local paths (a hub id is `name` or `org/name`)."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1
+
+
+def load_tokenizer(name: str, trust_remote_code: bool = False, revision: str | None = None) -> Any:
+    """Load a Hugging Face tokenizer from a local path or hub id, with a clear error."""
+    from transformers import AutoTokenizer
+
+    if _looks_like_path(name) and not os.path.exists(os.path.expanduser(name)):
+        raise HarnessError(f"tokenizer path {name!r} does not exist")
+    try:
+        return AutoTokenizer.from_pretrained(
+            os.path.expanduser(name), trust_remote_code=trust_remote_code, revision=revision
+        )
+    except (OSError, ValueError) as error:
+        raise HarnessError(f"could not load tokenizer {name!r}: {str(error).splitlines()[0]}") from error
+
+
+class HFBackend(Backend):
+    """A local or hub checkpoint run with transformers."""
+
+    name = "hf"
+
+    def __init__(self, model: str, batch_size: int | str = 1, **model_args: Any) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        check_known(self.name, model_args, KNOWN_ARGS)
+        self.model_name = model
+        self.model_args = dict(model_args)
+        if _looks_like_path(model) and not os.path.exists(os.path.expanduser(model)):
+            raise HarnessError(f"model path {model!r} does not exist")
+        trust = bool(model_args.get("trust_remote_code", False))
+        revision = model_args.get("revision")
+        self._tokenizer = load_tokenizer(model, trust_remote_code=trust, revision=revision)
+        self._tokenizer.padding_side = "left"
+        if self._tokenizer.pad_token is None:
+            self._tokenizer.pad_token = self._tokenizer.eos_token
+        device = model_args.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = model_args.get("dtype", "auto")
+        load_kwargs: dict[str, Any] = {"dtype": dtype, "trust_remote_code": trust, "revision": revision}
+        if model_args.get("attn_implementation"):
+            load_kwargs["attn_implementation"] = model_args["attn_implementation"]
+        try:
+            self.model = AutoModelForCausalLM.from_pretrained(os.path.expanduser(model), **load_kwargs)
+        except (OSError, ValueError, ImportError) as error:
+            raise HarnessError(f"could not load model {model!r}: {str(error).splitlines()[0]}") from error
+        self.model.to(device)  # type: ignore[arg-type]
+        self.model.eval()
+        self.device = device
+        if batch_size != "auto" and (not isinstance(batch_size, int) or batch_size < 1):
+            raise HarnessError(f"bad --batch-size {batch_size!r}: expected a positive integer or 'auto'")
+        self.batch_size: int | str = batch_size
+        self._max_length = int(model_args.get("max_length") or self._config_max_length())
+
+    def _config_max_length(self) -> int:
+        config = self.model.config
+        for key in ("max_position_embeddings", "n_positions", "seq_length"):
+            value = getattr(config, key, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return 2048
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._tokenizer
+
+    @property
+    def batch_hint(self) -> int:
+        return AUTO_BATCH_START if self.batch_size == "auto" else int(self.batch_size)
+
+    @property
+    def max_length(self) -> int:
+        return self._max_length
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "model": self.model_name,
+            "model_args": self.model_args,
+            "dtype": str(self.model.dtype),
+            "device": self.device,
+            "batch_size": self.batch_size,
+        }
+
+    # -- generation ---------------------------------------------------------------------------
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        encoded = [
+            self._tokenizer(r.text, add_special_tokens=r.add_special_tokens)["input_ids"] for r in requests
+        ]
+        order = sorted(range(len(requests)), key=lambda i: len(encoded[i]), reverse=True)
+        results: list[Generation | None] = [None] * len(requests)
+        size = AUTO_BATCH_START if self.batch_size == "auto" else int(self.batch_size)
+        start = 0
+        while start < len(order):
+            chunk = order[start : start + size]
+            try:
+                outputs = self._generate_batch([encoded[i] for i in chunk], [requests[i] for i in chunk])
+            except RuntimeError as error:
+                if self.batch_size == "auto" and _is_oom(error) and size > 1:
+                    size //= 2
+                    self._empty_cache()
+                    continue
+                raise
+            for i, out in zip(chunk, outputs):
+                results[i] = out
+            start += len(chunk)
+        return [r for r in results if r is not None]
+
+    def _empty_cache(self) -> None:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def _generate_batch(self, ids: list[list[int]], requests: list[GenerationRequest]) -> list[Generation]:
+        import torch
+
+        batch = self._tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")
+        batch = {k: v.to(self.device) for k, v in batch.items()}
+        max_new = max(r.max_tokens for r in requests)
+        stops = sorted({s for r in requests for s in r.stop if s})
+        kwargs: dict[str, Any] = {}
+        if stops:
+            kwargs.update(stop_strings=stops, tokenizer=self._tokenizer)
+        with torch.inference_mode():
+            out = self.model.generate(
+                **batch,
+                max_new_tokens=max_new,
+                do_sample=False,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                pad_token_id=self._tokenizer.pad_token_id,
+                **kwargs,
+            )
+        new_tokens = out[:, batch["input_ids"].shape[1] :]
+        generations = []
+        for row, request in zip(new_tokens, requests):
+            row = row[: request.max_tokens]
+            tokens = [t for t in row.tolist() if t != self._tokenizer.pad_token_id]
+            text = self._tokenizer.decode(tokens, skip_special_tokens=True)
+            generations.append(Generation(text=truncate_at_stop(text, request.stop), output_tokens=len(tokens)))
+        return generations
+
+    # -- loglikelihood ------------------------------------------------------------------------
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        import torch
+
+        results: list[Loglikelihood] = []
+        size = 8 if self.batch_size == "auto" else int(self.batch_size)
+        for start in range(0, len(requests), size):
+            chunk = requests[start : start + size]
+            pairs = [self._split_tokens(r) for r in chunk]
+            width = max(len(c) + len(x) for c, x in pairs)
+            pad = self._tokenizer.pad_token_id
+            input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, (ctx, cont) in enumerate(pairs):
+                seq = ctx + cont
+                input_ids[row, width - len(seq) :] = torch.tensor(seq)
+                mask[row, width - len(seq) :] = 1
+            with torch.inference_mode():
+                logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            logprobs = torch.log_softmax(logits.float(), dim=-1)
+            for row, (_, cont) in enumerate(pairs):
+                positions = range(width - len(cont) - 1, width - 1)
+                target = torch.tensor(cont, device=logprobs.device)
+                rows = logprobs[row, list(positions)]
+                total = rows.gather(1, target[:, None]).sum().item()
+                greedy = bool((rows.argmax(dim=-1) == target).all().item())
+                results.append(Loglikelihood(logprob=float(total), is_greedy=greedy))
+        return results
+
+    def _split_tokens(self, request: LoglikelihoodRequest) -> tuple[list[int], list[int]]:
+        """Tokenize context + continuation together and split (lm-eval's rule: whitespace moves right)."""
+        context, continuation = request.context, request.continuation
+        spaces = len(context) - len(context.rstrip())
+        if spaces:
+            continuation = context[-spaces:] + continuation
+            context = context[:-spaces]
+        whole = self._tokenizer(context + continuation)["input_ids"]
+        ctx = self._tokenizer(context)["input_ids"]
+        if not ctx:
+            ctx = [self._tokenizer.bos_token_id or self._tokenizer.eos_token_id]
+            return ctx, whole
+        return whole[: len(ctx)], whole[len(ctx) :]

@@ -1,0 +1,184 @@
+"""The `harness` command line. Each command parses its flags and calls one library function."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from harness.errors import HarnessError
+
+app = typer.Typer(
+    help="lc-harness: evaluate long-context language models across context lengths.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="Built-in models that need no hub.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+def _store(db: Optional[Path]):  # type: ignore[no-untyped-def]
+    from harness.paths import default_db_path
+    from harness.store import Store
+
+    return Store(db or default_db_path())
+
+
+def _slug(model: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_") or "model"
+
+
+def _batch_size(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise HarnessError(f"bad --batch-size {value!r}: expected a positive integer or 'auto'")
+    return size
+
+
+@app.command("eval")
+def eval_command(
+    model: str = typer.Option(..., help="checkpoint path, hub id, built-in name, openai:NAME or vllm:PATH"),
+    tasks: str = typer.Option(..., help="comma-separated tasks or groups (see `harness tasks`)"),
+    lengths: str = typer.Option("4k", help="comma-separated context lengths: 4k,8k,128k or plain integers"),
+    limit: Optional[int] = typer.Option(None, help="samples per task and length (default: the task's own)"),
+    output: Optional[Path] = typer.Option(None, help="output directory (default runs/<model>); reruns resume"),
+    seed: int = typer.Option(42, help="seed for sample generation"),
+    batch_size: str = typer.Option("1", help="batch size, or 'auto' (halve on out-of-memory)"),
+    chat_template: str = typer.Option("auto", help="auto (when the tokenizer has one), on or off"),
+    model_args: Optional[str] = typer.Option(None, help="backend arguments k=v,... (dtype, device, ...)"),
+    base_url: Optional[str] = typer.Option(None, help="openai backend: API base URL (or OPENAI_BASE_URL)"),
+    tokenizer: Optional[str] = typer.Option(None, help="openai backend: tokenizer path or hub id for counting"),
+    db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database (SQLite)"),
+) -> None:
+    """Run a model over tasks at several context lengths; write results, samples and a database row."""
+    from harness.backends import load_backend, parse_model_spec
+    from harness.lengths import parse_lengths
+    from harness.model_args import parse_model_args
+    from harness.report import result_table
+    from harness.runner import EvalConfig, evaluate
+    from tasks import resolve
+
+    task_names = resolve([t.strip() for t in tasks.split(",") if t.strip()])
+    parsed_lengths = parse_lengths(lengths)
+    args = parse_model_args(model_args)
+    size = _batch_size(batch_size)
+    if chat_template not in ("auto", "on", "off"):
+        raise HarnessError(f"bad --chat-template {chat_template!r}: expected auto, on or off")
+    if limit is not None and limit < 1:
+        raise HarnessError(f"bad --limit {limit}: must be at least 1")
+    backend_kwargs: dict = {"batch_size": size, **args}
+    if parse_model_spec(model).backend == "openai":
+        backend_kwargs.update(base_url=base_url, tokenizer=tokenizer)
+    elif base_url or tokenizer:
+        raise HarnessError("--base-url and --tokenizer are for openai:NAME models")
+    backend = load_backend(model, **backend_kwargs)
+    config = EvalConfig(
+        model=model,
+        tasks=task_names,
+        lengths=parsed_lengths,
+        limit=limit,
+        seed=seed,
+        chat_template=chat_template,  # type: ignore[arg-type]
+        model_args=args,
+    )
+    out = output or Path("runs") / _slug(model)
+    try:
+        run_id, result = evaluate(config, backend, out, _store(db))
+    except KeyboardInterrupt:
+        typer.echo(f"\ninterrupted: finished samples are saved in {out}; rerun the same command to continue", err=True)
+        raise typer.Exit(130)
+    finally:
+        backend.close()
+    typer.echo(result_table(result))
+    timings = result.config["timings"]
+    typer.echo(
+        f"\nrun {run_id}: {timings['samples_computed']} samples computed, {timings['samples_reused']} reused, "
+        f"{timings['total_s']:.1f}s -> {out / 'results.json'}"
+    )
+
+
+@app.command("tasks")
+def tasks_command() -> None:
+    """List the registered tasks and groups."""
+    from tabulate import tabulate
+
+    from tasks import GROUPS, TASKS, get_task
+
+    rows = []
+    for name in TASKS.names():
+        task = get_task(name)
+        groups = ",".join(g for g, members in GROUPS.items() if name in members)
+        rows.append([name, groups, task.metric.name, task.max_new_tokens])
+    typer.echo(tabulate(rows, headers=["task", "groups", "metric", "max new tokens"]))
+    typer.echo("\ngroups: " + ", ".join(f"{g} ({len(m)} tasks)" for g, m in GROUPS.items()))
+
+
+@app.command("runs")
+def runs_command(db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database")) -> None:
+    """List the runs in the results database, newest first."""
+    from tabulate import tabulate
+
+    rows = [[r["run_id"], r["created_at"], r["model"], r["backend"], r["tasks"], r["output_dir"]] for r in _store(db).runs()]
+    typer.echo(tabulate(rows, headers=["run", "created", "model", "backend", "tasks", "output"]) if rows else "no runs yet")
+
+
+@app.command("show")
+def show_command(
+    run_id: str = typer.Argument(..., help="run id (a unique prefix is enough)"),
+    db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database"),
+    fmt: str = typer.Option("simple", "--format", help="tabulate format: simple, github, ..."),
+) -> None:
+    """Print one run's scores as a table (tasks x lengths)."""
+    from harness.report import result_table
+
+    result = _store(db).result(run_id)
+    if result is None:
+        raise HarnessError(f"no run {run_id!r} (or more than one matches) in the database; see `harness runs`")
+    typer.echo(f"model {result.config.get('model')} ({result.config.get('backend')})")
+    typer.echo(result_table(result, fmt))
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show the built-in models and where they live."""
+    from tabulate import tabulate
+
+    from harness.models import BUILTINS
+
+    rows = [[m.name, "built" if m.built else "not built", str(m.path), m.description] for m in BUILTINS.values()]
+    typer.echo(tabulate(rows, headers=["model", "state", "path", "description"]))
+
+
+@models_app.command("build")
+def models_build(name: str = typer.Argument(..., help="built-in model name")) -> None:
+    """Build (or rebuild) a built-in model into the cache."""
+    from harness.models import BUILTINS
+
+    if name not in BUILTINS:
+        raise HarnessError(f"unknown built-in model {name!r}; known: {', '.join(BUILTINS)}")
+    model = BUILTINS[name]
+    model.build(model.path)
+    typer.echo(f"{name} -> {model.path}")
+
+
+def main() -> None:
+    """Entry point: one clear line and a non-zero exit for user errors; tracebacks only with --debug."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except HarnessError as error:
+        if debug:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)

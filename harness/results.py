@@ -1,0 +1,79 @@
+"""`Result`: scores per task x length with n and stderr, group averages, and the run's config.
+
+Written as `OUTPUT/results.json`, shaped like lm-eval's: `results[task][length] = {score, stderr, n}`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.types import SCHEMA_VERSION, ScoredSample
+from tasks.base import Task, mean, stderr_of_mean
+
+
+@dataclass
+class Result:
+    """Aggregated scores of one run."""
+
+    results: dict[str, dict[str, dict[str, Any]]]
+    groups: dict[str, dict[str, Any]]
+    config: dict[str, Any]
+    version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "results": self.results, "groups": self.groups, "config": self.config, **self.extra}
+
+    def write(self, path: Path) -> None:
+        """Write atomically (temp file, then rename)."""
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+
+    @classmethod
+    def read(cls, path: Path) -> "Result":
+        data = json.loads(path.read_text())
+        return cls(data["results"], data.get("groups", {}), data.get("config", {}), data.get("version", 1))
+
+
+def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per task and length: the metric's aggregate, the stderr of the mean, and n."""
+    grouped: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for record in records:
+        grouped[(record.task, record.length)].append(record.score)
+    table: dict[str, dict[str, dict[str, Any]]] = {}
+    for task in tasks:
+        for length in lengths:
+            scores = grouped.get((task.name, length))
+            if not scores:
+                continue
+            table.setdefault(task.name, {})[str(length)] = {
+                "score": round(task.metric.aggregate(scores), 4),
+                "stderr": round(stderr_of_mean(scores), 4),
+                "n": len(scores),
+                "metric": task.metric.name,
+                "higher_is_better": task.metric.higher_is_better,
+            }
+    return table
+
+
+def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Per group present in the run: the mean over its tasks at each length, and Avg over lengths."""
+    out: dict[str, dict[str, Any]] = {}
+    for group, members in groups.items():
+        present = [t for t in members if t in table]
+        if not present:
+            continue
+        lengths = sorted({length for t in present for length in table[t]}, key=int)
+        per_length = {}
+        for length in lengths:
+            scores = [table[t][length]["score"] for t in present if length in table[t]]
+            per_length[length] = {"score": round(mean(scores), 4), "tasks": len(scores)}
+        avg = round(mean([v["score"] for v in per_length.values()]), 4)
+        out[group] = {"lengths": per_length, "avg": avg, "tasks": present}
+    return out

@@ -1,0 +1,125 @@
+"""The runner: build samples -> schedule -> generate -> score -> aggregate -> persist.
+
+Each phase is its own module; `evaluate` only strings them together. A rerun into the same
+output directory computes only the samples that are missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.backends.base import Backend
+from harness.errors import HarnessError
+from harness.prompt import ChatMode, PromptFormat
+from harness.provenance import environment
+from harness.results import Result, aggregate, group_scores
+from harness.runner.execute import execute
+from harness.runner.plan import build_work, check_lengths
+from harness.runner.samples_log import SampleLog
+from harness.store import Store
+from harness.types import SCHEMA_VERSION, ScoredSample
+from tasks import GROUPS, get_task
+
+RUN_FILE = "run.json"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Everything that defines an evaluation run (what `run.json` fingerprints)."""
+
+    model: str
+    tasks: list[str]
+    lengths: list[int]
+    limit: int | None = None
+    seed: int = 42
+    chat_template: ChatMode = "auto"
+    model_args: dict[str, Any] = field(default_factory=dict)
+
+
+def fingerprint(config: EvalConfig, backend: Backend, tokenizer_name: str, template_hash: str | None) -> dict[str, Any]:
+    """What must match for a rerun to reuse finished samples in the same output directory."""
+    return {
+        "model": config.model,
+        "backend": backend.name,
+        "model_args": config.model_args,
+        "seed": config.seed,
+        "chat_template": config.chat_template,
+        "chat_template_hash": template_hash,
+        "tokenizer": tokenizer_name,
+    }
+
+
+def run_id_for(print_: dict[str, Any], output: Path) -> str:
+    """Stable id: the same config into the same directory is the same run."""
+    key = json.dumps(print_, sort_keys=True) + "|" + str(output.resolve())
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def claim_output(output: Path, print_: dict[str, Any]) -> None:
+    """Create the output dir, or check that an existing one holds a run of the same config."""
+    output.mkdir(parents=True, exist_ok=True)
+    run_file = output / RUN_FILE
+    if run_file.exists():
+        previous = json.loads(run_file.read_text()).get("fingerprint", {})
+        for key, value in print_.items():
+            if previous.get(key) != value:
+                raise HarnessError(
+                    f"{output} holds a run with a different {key} ({previous.get(key)!r}, now {value!r}); "
+                    "choose another --output"
+                )
+    else:
+        run_file.write_text(json.dumps({"version": SCHEMA_VERSION, "fingerprint": print_}, indent=2, sort_keys=True))
+
+
+def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | None) -> tuple[str, Result]:
+    """Run `config` on `backend`, writing samples and results under `output`; returns (run id, result)."""
+    started = time.perf_counter()
+    tasks = [get_task(name) for name in config.tasks]
+    check_lengths(config.lengths, backend.max_length, config.model)
+    tokenizer = backend.tokenizer
+    tokenizer_name = getattr(tokenizer, "name_or_path", None) or "none"
+    template_hash = PromptFormat.create(tokenizer, config.chat_template).template_hash
+    print_ = fingerprint(config, backend, str(tokenizer_name), template_hash)
+    claim_output(output, print_)
+
+    done = {r.id for t in tasks for r in SampleLog(output / "samples" / f"{t.name}.jsonl").read()}
+    t0 = time.perf_counter()
+    work = build_work(tasks, config.lengths, config.limit, config.seed, tokenizer, config.chat_template, done)
+    build_s = time.perf_counter() - t0
+    generate_s = execute(backend, work, backend.batch_hint, output) if work else 0.0
+
+    wanted = {(t.name, length) for t in tasks for length in config.lengths}
+    records: list[ScoredSample] = []
+    for task in tasks:
+        records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read() if (r.task, r.length) in wanted]
+    table = aggregate(tasks, records, config.lengths)
+    run_config = {
+        **print_,
+        **backend.describe(),
+        "model": config.model,
+        "tasks": config.tasks,
+        "lengths": config.lengths,
+        "limit": config.limit,
+        "environment": environment(),
+        "timings": {
+            "build_samples_s": round(build_s, 3),
+            "generate_s": round(generate_s, 3),
+            "total_s": round(time.perf_counter() - started, 3),
+            "samples_computed": len(work),
+            "samples_reused": len(records) - len(work),
+        },
+    }
+    result = Result(results=table, groups=group_scores(table, GROUPS), config=run_config)
+    result.write(output / "results.json")
+    run_id = run_id_for(print_, output)
+    if store is not None:
+        store.record(run_id, result, output)
+    return run_id, result
+
+
+__all__ = ["EvalConfig", "evaluate", "asdict"]

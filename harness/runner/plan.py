@@ -1,0 +1,55 @@
+"""Phase 1: build every sample a run needs, skipping the ones already finished."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.errors import HarnessError
+from harness.lengths import format_length
+from harness.prompt import ChatMode, PromptFormat
+from harness.types import Sample
+from tasks.base import Task
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A sample to run, with the task that scores it and its exact prompt token count."""
+
+    task: Task
+    sample: Sample
+    prompt_format: PromptFormat
+    prompt_tokens: int
+
+
+def check_lengths(lengths: list[int], max_length: int, model: str) -> None:
+    """Refuse lengths the model cannot take, naming them."""
+    too_long = [length for length in lengths if length > max_length]
+    if too_long:
+        shown = ", ".join(format_length(length) for length in too_long)
+        raise HarnessError(
+            f"length {shown} is above the maximum context of {model} ({max_length} tokens); "
+            "raise it with --model-args max_length=N if the model can extrapolate"
+        )
+
+
+def build_work(
+    tasks: list[Task],
+    lengths: list[int],
+    n: int | None,
+    seed: int,
+    tokenizer: object,
+    chat_mode: ChatMode,
+    done: set[str],
+) -> list[WorkItem]:
+    """Every (task, length, index) sample not in `done`, with its prompt sized and counted."""
+    work: list[WorkItem] = []
+    for task in tasks:
+        prompt_format = PromptFormat.create(tokenizer, chat_mode, task.chat)
+        count = n if n is not None else task.num_samples
+        for length in lengths:
+            for sample in task.samples(prompt_format, length, count, seed):
+                if sample.id in done:
+                    continue
+                tokens = prompt_format.count(sample.prompt, sample.answer_prefix)
+                work.append(WorkItem(task, sample, prompt_format, tokens))
+    return work

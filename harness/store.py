@@ -1,0 +1,96 @@
+"""`Store`: the results database (SQLite): one row per run, one per task x length score."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.results import Result
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    model TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    output_dir TEXT NOT NULL,
+    config TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scores (
+    run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    task TEXT NOT NULL,
+    length INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    score REAL NOT NULL,
+    stderr REAL NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (run_id, task, length)
+);
+"""
+
+
+class Store:
+    """A results database at `path` (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    def record(self, run_id: str, result: Result, output_dir: Path) -> None:
+        """Insert or replace the run and its scores in one transaction."""
+        config = result.config
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with closing(self._connect()) as db, db:
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    now,
+                    str(config.get("model", "")),
+                    str(config.get("backend", "")),
+                    str(output_dir.resolve()),
+                    json.dumps(config, sort_keys=True),
+                    json.dumps(result.to_dict(), sort_keys=True),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, task, int(length), cell["metric"], cell["score"], cell["stderr"], cell["n"])
+                    for task, by_length in result.results.items()
+                    for length, cell in by_length.items()
+                ],
+            )
+
+    def runs(self) -> list[dict[str, Any]]:
+        """All runs, newest first."""
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT r.run_id, r.created_at, r.model, r.backend, r.output_dir, "
+                "COUNT(s.task) AS cells, GROUP_CONCAT(DISTINCT s.task) AS tasks "
+                "FROM runs r LEFT JOIN scores s USING (run_id) GROUP BY r.run_id ORDER BY r.created_at DESC, r.run_id"
+            ).fetchall()
+        return [dict(row) for row in rows]
+
+    def result(self, run_id: str) -> Result | None:
+        """The stored result of `run_id` (a unique prefix is enough), or None."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT result FROM runs WHERE run_id LIKE ?", (run_id + "%",)).fetchall()
+        if len(rows) != 1:
+            return None
+        data = json.loads(rows[0]["result"])
+        return Result(data["results"], data.get("groups", {}), data.get("config", {}), data.get("version", 1))

@@ -1,0 +1,111 @@
+"""The core records that flow through the runner: `Message`, `Sample`, `ScoredSample`.
+
+`Task` lives in `tasks/`, `Backend` in `harness/backends/`; these are the plain data between them.
+Everything that persists carries a schema `version`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypedDict
+
+SCHEMA_VERSION = 1
+
+
+class Message(TypedDict):
+    """One chat turn, as transformers' chat templates and the OpenAI API take it."""
+
+    role: str
+    content: str
+
+
+Prompt = str | list[Message]
+
+
+def sample_id(task: str, length: int, index: int, seed: int) -> str:
+    """A stable id: the same task, length, index and seed always give the same id."""
+    key = f"{task}|{length}|{index}|{seed}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One prompt at one context length.
+
+    `prompt` is the user content (text or chat messages); `answer_prefix` is placed at the
+    start of the model's answer (inside the assistant turn when a chat template is used).
+    """
+
+    id: str
+    task: str
+    length: int
+    index: int
+    prompt: Prompt
+    targets: tuple[str, ...] = ()
+    answer_prefix: str = ""
+    choices: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists)."""
+        data = asdict(self)
+        data["targets"] = list(self.targets)
+        data["choices"] = list(self.choices)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Sample":
+        """Rebuild a sample written by `to_dict`."""
+        return cls(
+            id=data["id"],
+            task=data["task"],
+            length=int(data["length"]),
+            index=int(data["index"]),
+            prompt=data["prompt"],
+            targets=tuple(data.get("targets", ())),
+            answer_prefix=data.get("answer_prefix", ""),
+            choices=tuple(data.get("choices", ())),
+            meta=dict(data.get("meta", {})),
+        )
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """One finished sample as written to `samples/<task>.jsonl`."""
+
+    id: str
+    task: str
+    length: int
+    index: int
+    prompt_tokens: int
+    targets: tuple[str, ...]
+    output: str
+    score: float
+    latency_s: float
+    meta: dict[str, Any] = field(default_factory=dict)
+    version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        """One JSON line; keys sorted so the file is byte-stable."""
+        data = asdict(self)
+        data["targets"] = list(self.targets)
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ScoredSample":
+        """Rebuild a scored sample from its JSON line."""
+        return cls(
+            id=data["id"],
+            task=data["task"],
+            length=int(data["length"]),
+            index=int(data["index"]),
+            prompt_tokens=int(data["prompt_tokens"]),
+            targets=tuple(data["targets"]),
+            output=data["output"],
+            score=float(data["score"]),
+            latency_s=float(data["latency_s"]),
+            meta=dict(data.get("meta", {})),
+            version=int(data.get("version", SCHEMA_VERSION)),
+        )

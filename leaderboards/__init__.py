@@ -1,0 +1,1 @@
+"""Leaderboard configs and rendering (see issue: sweeps and leaderboards)."""

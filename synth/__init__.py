@@ -1,0 +1,1 @@
+"""Synthesis plugins that generate long-context instruction data (see issue: synthesis plugins)."""
