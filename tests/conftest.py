@@ -1,0 +1,44 @@
+"""Shared fixtures: the built-in tiny model (built once into a repo-local cache), a per-test database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Models built by tests persist between runs here (ignored by git); a user's cache stays untouched.
+os.environ.setdefault("HARNESS_CACHE", str(ROOT / ".cache" / "test"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_DB", str(tmp_path / "results.db"))
+
+
+@pytest.fixture(scope="session")
+def tiny_path() -> Path:
+    from harness.models import BUILTINS
+
+    return BUILTINS["tiny"].ensure()
+
+
+@pytest.fixture(scope="session")
+def tiny_backend(tiny_path: Path):  # type: ignore[no-untyped-def]
+    from harness.backends.hf import HFBackend
+
+    return HFBackend(str(tiny_path), batch_size=4)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(tiny_backend):  # type: ignore[no-untyped-def]
+    return tiny_backend.tokenizer
+
+
+@pytest.fixture(scope="session")
+def chat_tokenizer(tiny_path: Path):  # type: ignore[no-untyped-def]
+    """SmolLM2's tokenizer with its chat template (the tiny model's copy has none)."""
+    from harness.models.smollm2 import load_gguf_tokenizer
+
+    return load_gguf_tokenizer()

@@ -1,0 +1,90 @@
+"""The `harness` command as a user runs it: real tiny model, real files, real exit codes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HARNESS = [sys.executable, "-m", "harness"]
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*HARNESS, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.slow
+def test_eval_writes_results_and_samples_then_resumes(tiny_path, tmp_path: Path) -> None:
+    out = tmp_path / "D"
+    args = ("eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "256,512", "--limit", "4", "--output", str(out))
+    first = run(*args)
+    assert first.returncode == 0, first.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["results"]["niah_single_1"]) == {"256", "512"}
+    assert len((out / "samples" / "niah_single_1.jsonl").read_text().splitlines()) == 8
+    assert "8 samples computed, 0 reused" in first.stdout
+    second = run(*args)
+    assert second.returncode == 0, second.stderr
+    assert "0 samples computed, 8 reused" in second.stdout
+    listed = run("runs")
+    assert "tiny" in listed.stdout
+    run_id = listed.stdout.splitlines()[2].split()[0]
+    shown = run("show", run_id)
+    assert shown.returncode == 0 and "niah_single_1" in shown.stdout and "256" in shown.stdout
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_loses_at_most_the_batch_in_flight(tiny_path, tmp_path: Path) -> None:
+    out = tmp_path / "K"
+    log = out / "samples" / "niah_single_1.jsonl"
+    args = ["eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "1k", "--limit", "30",
+            "--batch-size", "2", "--output", str(out)]
+    proc = subprocess.Popen([*HARNESS, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 6):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = len({json.loads(line)["id"] for line in log.read_text().splitlines() if line.endswith("}")})
+    assert 6 <= before < 30
+    rerun = run(*args)
+    assert rerun.returncode == 0, rerun.stderr
+    after = {json.loads(line)["id"] for line in log.read_text().splitlines()}
+    assert len(after) == 30
+    assert f"{30 - before} samples computed, {before} reused" in rerun.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["eval", "--model", "tiny", "--tasks", "niah_singel_1"], "unknown task 'niah_singel_1'; did you mean niah_single_1"),
+        (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "4q"], "bad length '4q'"),
+        (["eval", "--model", "./missing/model", "--tasks", "niah_single_1"], "model path './missing/model' does not exist"),
+        (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--model-args", "dtype"], "malformed --model-args entry 'dtype'"),
+        (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "16k"], "length 16k is above the maximum context"),
+        (["eval", "--model", "openai:m", "--base-url", "http://127.0.0.1:9/v1", "--tasks", "niah_single_1"],
+         "cannot reach the server at http://127.0.0.1:9/v1"),
+        (["show", "nosuchrun"], "no run 'nosuchrun'"),
+    ],
+)
+def test_errors_are_one_clear_line(tiny_path, args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = run("--debug", "eval", "--model", "./missing/model", "--tasks", "niah_single_1")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_tasks_and_models_list() -> None:
+    tasks = run("tasks")
+    assert tasks.returncode == 0 and "niah_single_1" in tasks.stdout and "ruler" in tasks.stdout
+    models = run("models", "list")
+    assert models.returncode == 0 and "smollm2-135m" in models.stdout and "tiny" in models.stdout

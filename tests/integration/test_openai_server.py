@@ -1,0 +1,63 @@
+"""The openai backend against a real vLLM server (started by tests/integration/run.sh)."""
+
+import math
+import os
+
+import pytest
+
+from harness.backends.base import GenerationRequest, LoglikelihoodRequest
+from harness.errors import HarnessError
+from harness.runner import EvalConfig, evaluate
+
+pytestmark = pytest.mark.integration
+URL = os.environ.get("HARNESS_VLLM_URL")
+MODEL_DIR = os.environ.get("HARNESS_VLLM_MODEL_DIR")
+if not URL or not MODEL_DIR:
+    pytest.skip("needs a vLLM server: run `make test-integration`", allow_module_level=True)
+
+
+def _backend(**args):  # type: ignore[no-untyped-def]
+    from harness.backends.openai import OpenAIBackend
+
+    return OpenAIBackend("smollm2-135m", base_url=URL, tokenizer=MODEL_DIR, **args)
+
+
+@pytest.mark.parametrize("mode", ["chat", "completions"])
+def test_eval_niah_through_the_server(mode: str, tmp_path) -> None:
+    backend = _backend(mode=mode)
+    assert backend.max_length == 8192  # read from the server's /v1/models
+    config = EvalConfig(model="openai:smollm2-135m", tasks=["niah_single_1"], lengths=[1024], limit=3)
+    _, result = evaluate(config, backend, tmp_path / mode, None)
+    cell = result.results["niah_single_1"]["1024"]
+    assert cell["n"] == 3
+    assert cell["score"] > 0  # SmolLM2-135M-Instruct finds the needle at 1k
+
+
+def test_concurrent_requests_keep_their_order() -> None:
+    backend = _backend(mode="completions", concurrency=4)
+    requests = [GenerationRequest(text=f"Count: {i}, {i + 1}, {i + 2},", max_tokens=4) for i in range(8)]
+    together = backend.generate(requests)
+    alone = [backend.generate([r])[0] for r in requests]
+    assert [g.text for g in together] == [g.text for g in alone]
+
+
+def test_loglikelihood_from_echoed_logprobs_matches_hf() -> None:
+    from harness.backends.hf import HFBackend
+
+    requests = [
+        LoglikelihoodRequest("The capital of France is", " Paris"),
+        LoglikelihoodRequest("The capital of France is", " Berlin"),
+    ]
+    served = _backend(mode="completions").loglikelihood(requests)
+    local = HFBackend(MODEL_DIR, dtype="float32").loglikelihood(requests)
+    for s, h in zip(served, local, strict=True):
+        assert math.isclose(s.logprob, h.logprob, abs_tol=1e-3)
+        assert s.is_greedy == h.is_greedy
+    assert served[0].logprob > served[1].logprob
+
+
+def test_unknown_model_name_lists_what_is_served() -> None:
+    from harness.backends.openai import OpenAIBackend
+
+    with pytest.raises(HarnessError, match="does not serve 'nope'; it serves smollm2-135m"):
+        OpenAIBackend("nope", base_url=URL, tokenizer=MODEL_DIR)

@@ -1,0 +1,33 @@
+"""The offline vllm backend (vllm.LLM in-process), run inside .venv-vllm by tests/integration/run.sh."""
+
+import math
+import os
+
+import pytest
+
+from harness.backends.base import LoglikelihoodRequest
+from harness.runner import EvalConfig, evaluate
+
+pytestmark = pytest.mark.integration
+MODEL_DIR = os.environ.get("HARNESS_VLLM_MODEL_DIR")
+vllm = pytest.importorskip("vllm", reason="needs vLLM (.venv-vllm, via `make test-integration`)")
+if not MODEL_DIR:
+    pytest.skip("set HARNESS_VLLM_MODEL_DIR (done by `make test-integration`)", allow_module_level=True)
+
+
+def test_vllm_backend_eval_and_loglikelihood(tmp_path) -> None:
+    from harness.backends.hf import HFBackend
+    from harness.backends.vllm import VLLMBackend
+
+    backend = VLLMBackend(MODEL_DIR, dtype="float32", max_model_len=4096)
+    assert backend.max_length == 4096
+    config = EvalConfig(model=f"vllm:{MODEL_DIR}", tasks=["niah_single_1"], lengths=[1024, 2048], limit=3)
+    _, result = evaluate(config, backend, tmp_path / "out", None)
+    assert result.results["niah_single_1"]["1024"]["n"] == 3
+    assert result.results["niah_single_1"]["1024"]["score"] > 0
+
+    requests = [LoglikelihoodRequest("The capital of France is", " Paris")]
+    served = backend.loglikelihood(requests)[0]
+    local = HFBackend(MODEL_DIR, dtype="float32").loglikelihood(requests)[0]
+    assert math.isclose(served.logprob, local.logprob, abs_tol=1e-3)
+    backend.close()
