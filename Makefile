@@ -27,6 +27,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/mypy
+	$(BIN)/ruff check harness tasks synth leaderboards tests bench
 
 # The unofficial vLLM CPU build lives in its own venv: it pins its own torch and transformers.
 $(VLLM_STAMP): pyproject.toml Makefile

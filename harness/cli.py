@@ -95,7 +95,7 @@ def eval_command(
         run_id, result = evaluate(config, backend, out, _store(db))
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: finished samples are saved in {out}; rerun the same command to continue", err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     finally:
         backend.close()
     typer.echo(result_table(result))

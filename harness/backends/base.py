@@ -93,7 +93,7 @@ class Backend(ABC):
         """What goes into a run's config to identify this model (never secrets)."""
         return {"backend": self.name}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  an optional hook; most backends hold nothing to release
         """Release resources (servers, GPU memory)."""
 
 

@@ -171,7 +171,7 @@ class OpenAIBackend(Backend):
         end = start + len(request.continuation)
         total, greedy = 0.0, True
         tops = logprobs.top_logprobs or []
-        for i, (offset, token, lp) in enumerate(zip(logprobs.text_offset, logprobs.tokens or [], logprobs.token_logprobs)):
+        for i, (offset, lp) in enumerate(zip(logprobs.text_offset, logprobs.token_logprobs)):
             if offset < start or offset >= end or lp is None:
                 continue
             total += lp
