@@ -159,14 +159,18 @@ def models_list() -> None:
 
 
 @models_app.command("build")
-def models_build(name: str = typer.Argument(..., help="built-in model name")) -> None:
-    """Build (or rebuild) a built-in model into the cache."""
+def models_build(
+    name: str = typer.Argument(..., help="built-in model name"),
+    force: bool = typer.Option(False, "--force", help="rebuild even if it is already built"),
+) -> None:
+    """Build a built-in model into the cache (once; --force rebuilds)."""
     from harness.models import BUILTINS
 
     if name not in BUILTINS:
         raise HarnessError(f"unknown built-in model {name!r}; known: {', '.join(BUILTINS)}")
     model = BUILTINS[name]
-    model.build(model.path)
+    if force or not model.built:
+        model.build(model.path)
     typer.echo(f"{name} -> {model.path}")
 
 
