@@ -57,6 +57,8 @@ def eval_command(
     model_args: Optional[str] = typer.Option(None, help="backend arguments k=v,... (dtype, device, ...)"),
     base_url: Optional[str] = typer.Option(None, help="openai backend: API base URL (or OPENAI_BASE_URL)"),
     tokenizer: Optional[str] = typer.Option(None, help="openai backend: tokenizer path or hub id for counting"),
+    data_dir: Optional[Path] = typer.Option(None, envvar="HARNESS_DATA_DIR", help="where tasks find data files"),
+    task_args: Optional[str] = typer.Option(None, help="task arguments k=v,... (e.g. haystack_dir=PATH)"),
     db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database (SQLite)"),
 ) -> None:
     """Run a model over tasks at several context lengths; write results, samples and a database row."""
@@ -89,6 +91,8 @@ def eval_command(
         seed=seed,
         chat_template=chat_template,  # type: ignore[arg-type]
         model_args=args,
+        data_dir=str(data_dir) if data_dir else None,
+        task_args=parse_model_args(task_args, flag="--task-args"),
     )
     out = output or Path("runs") / _slug(model)
     try:
@@ -116,10 +120,10 @@ def tasks_command() -> None:
     rows = []
     for name in TASKS.names():
         task = get_task(name)
-        groups = ",".join(g for g, members in GROUPS.items() if name in members)
+        groups = ",".join(g for g, group in GROUPS.items() if name in group.tasks)
         rows.append([name, groups, task.metric.name, task.max_new_tokens])
     typer.echo(tabulate(rows, headers=["task", "groups", "metric", "max new tokens"]))
-    typer.echo("\ngroups: " + ", ".join(f"{g} ({len(m)} tasks)" for g, m in GROUPS.items()))
+    typer.echo("\ngroups: " + ", ".join(f"{g} ({len(group.tasks)} tasks)" for g, group in GROUPS.items()))
 
 
 @app.command("runs")

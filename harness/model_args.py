@@ -21,7 +21,7 @@ def _convert(value: str) -> Any:
     return value
 
 
-def parse_model_args(spec: str | None) -> dict[str, Any]:
+def parse_model_args(spec: str | None, flag: str = "--model-args") -> dict[str, Any]:
     """Parse `k=v,k2=v2` into a dict; values become bool/int/float where they look like one."""
     if not spec:
         return {}
@@ -32,9 +32,9 @@ def parse_model_args(spec: str | None) -> dict[str, Any]:
         key, sep, value = part.partition("=")
         key = key.strip()
         if not sep or not key or not value.strip():
-            raise HarnessError(f"malformed --model-args entry {part!r}: expected key=value")
+            raise HarnessError(f"malformed {flag} entry {part!r}: expected key=value")
         if key in args:
-            raise HarnessError(f"malformed --model-args: {key!r} given twice")
+            raise HarnessError(f"malformed {flag}: {key!r} given twice")
         args[key] = _convert(value.strip())
     return args
 

@@ -8,8 +8,8 @@ assistant turn, right after the template's generation prompt (RULER issue #70).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
 
 from harness.backends.base import GenerationRequest
 from harness.errors import HarnessError
@@ -32,15 +32,60 @@ def as_text(prompt: Prompt) -> str:
     return "\n\n".join(m["content"] for m in prompt)
 
 
+class TokenCosts:
+    """Token counts of short strings under one tokenizer, cached, tokenized in batches.
+
+    `additive` records whether this tokenizer counts a concatenation at whitespace boundaries
+    as the sum of its parts (true for pre-tokenizing BPE, WordPiece and Unigram tokenizers);
+    the sizing code checks it once against a full tokenisation and falls back when it fails.
+    """
+
+    MAX_ENTRIES = 2_000_000
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.additive = True
+        self.verified: set[str] = set()
+        self.memo: dict[Any, Any] = {}
+        self._cache: dict[str, int] = {}
+
+    def of(self, texts: Sequence[str]) -> list[int]:
+        """Token counts (no special tokens) of each text."""
+        cache = self._cache
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            if len(cache) + len(missing) > self.MAX_ENTRIES:
+                cache.clear()
+            encoded = self.tokenizer(missing, add_special_tokens=False)["input_ids"]
+            cache.update(zip(missing, map(len, encoded)))
+        return [cache[t] for t in texts]
+
+
 @dataclass(frozen=True)
 class PromptFormat:
     """How prompts are rendered for one model: its tokenizer and whether chat is used."""
 
     tokenizer: Any
     chat: bool
+    costs: TokenCosts | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.costs is None and self.tokenizer is not None:
+            object.__setattr__(self, "costs", TokenCosts(self.tokenizer))
+
+    @property
+    def tokenizer_hash(self) -> str:
+        """sha256 (first 16 hex) of the tokenizer's full definition: what sample caches key on."""
+        memo = self.costs.memo if self.costs is not None else {}
+        if "tokenizer_hash" not in memo:
+            backend = getattr(self.tokenizer, "backend_tokenizer", None)
+            text = backend.to_str() if backend is not None else repr(sorted(self.tokenizer.get_vocab().items()))
+            memo["tokenizer_hash"] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return memo["tokenizer_hash"]
 
     @classmethod
-    def create(cls, tokenizer: Any, mode: ChatMode, task_wants_chat: bool = True) -> "PromptFormat":
+    def create(cls, tokenizer: Any, mode: ChatMode, task_wants_chat: bool = True,
+               costs: TokenCosts | None = None) -> "PromptFormat":
         """Resolve `--chat-template auto|on|off` against the tokenizer and the task."""
         has_template = tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
         if mode == "on" and not has_template:
@@ -48,7 +93,11 @@ class PromptFormat:
         if mode not in ("auto", "on", "off"):
             raise HarnessError(f"bad --chat-template {mode!r}: expected auto, on or off")
         use = has_template and (mode == "on" or (mode == "auto" and task_wants_chat))
-        return cls(tokenizer=tokenizer, chat=use)
+        return cls(tokenizer=tokenizer, chat=use, costs=costs)
+
+    def with_chat(self, chat: bool) -> "PromptFormat":
+        """The same tokenizer (and token-cost cache) with chat switched on or off."""
+        return PromptFormat(tokenizer=self.tokenizer, chat=chat, costs=self.costs)
 
     @property
     def template_hash(self) -> str | None:

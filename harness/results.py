@@ -62,11 +62,12 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
     return table
 
 
-def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
-    """Per group present in the run: the mean over its tasks at each length, and Avg over lengths."""
+def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per group present in the run: the mean over its tasks at each length, Avg over lengths,
+    and the group's own summary (RULER: wAvg, effective length)."""
     out: dict[str, dict[str, Any]] = {}
-    for group, members in groups.items():
-        present = [t for t in members if t in table]
+    for group, spec in groups.items():
+        present = [t for t in spec.tasks if t in table]
         if not present:
             continue
         lengths = sorted({length for t in present for length in table[t]}, key=int)
@@ -75,5 +76,7 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
             scores = [table[t][length]["score"] for t in present if length in table[t]]
             per_length[length] = {"score": round(mean(scores), 4), "tasks": len(scores)}
         avg = round(mean([v["score"] for v in per_length.values()]), 4)
-        out[group] = {"lengths": per_length, "avg": avg, "tasks": present}
+        out[group] = {"lengths": per_length, "avg": avg, "tasks": present, "complete": len(present) == len(spec.tasks)}
+        if spec.summarize is not None:
+            out[group].update(spec.summarize({int(k): v["score"] for k, v in per_length.items()}))
     return out

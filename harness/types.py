@@ -36,6 +36,7 @@ class Sample:
 
     `prompt` is the user content (text or chat messages); `answer_prefix` is placed at the
     start of the model's answer (inside the assistant turn when a chat template is used).
+    `prompt_tokens` is the exact rendered prompt length when the generator measured it (0: unknown).
     """
 
     id: str
@@ -46,6 +47,7 @@ class Sample:
     targets: tuple[str, ...] = ()
     answer_prefix: str = ""
     choices: tuple[str, ...] = ()
+    prompt_tokens: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class Sample:
             targets=tuple(data.get("targets", ())),
             answer_prefix=data.get("answer_prefix", ""),
             choices=tuple(data.get("choices", ())),
+            prompt_tokens=int(data.get("prompt_tokens", 0)),
             meta=dict(data.get("meta", {})),
         )
 

@@ -2,42 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable
 
 from harness.errors import HarnessError
 from harness.registry import Registry
 from tasks.base import Task
+from tasks.data import TaskOptions
 
-TASKS: Registry[Callable[[], Task]] = Registry("task")
-GROUPS: dict[str, list[str]] = {}
+TaskFactory = Callable[[TaskOptions], Task]
+TASKS: Registry[TaskFactory] = Registry("task")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Named tasks reported together; `summarize` turns per-length means into extra aggregates."""
+
+    tasks: list[str]
+    summarize: Callable[[dict[int, float]], dict[str, Any]] | None = None
+    description: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+GROUPS: dict[str, Group] = {}
 
 
 def _register_ruler() -> None:
-    from functools import partial
+    from tasks.ruler.aggregate import ruler_summary
+    from tasks.ruler.tasks import ROWS, ruler_task
 
-    from tasks.ruler.tasks import NIAH_ROWS, niah_task
+    for name in ROWS:
+        TASKS.register(name, partial(_call_with_options, ruler_task, name))
+    GROUPS["ruler"] = Group(list(ROWS), ruler_summary, "RULER's 13 synthetic tasks")
 
-    for name in NIAH_ROWS:
-        TASKS.register(name, partial(niah_task, name))
-    GROUPS["ruler"] = list(NIAH_ROWS)
+
+def _call_with_options(factory: Callable[[str, TaskOptions], Task], name: str, options: TaskOptions) -> Task:
+    return factory(name, options)
 
 
 _register_ruler()
 
 
-def get_task(name: str) -> Task:
+def get_task(name: str, options: TaskOptions | None = None) -> Task:
     """Build the task registered as `name`."""
-    return TASKS.get(name)()
+    return TASKS.get(name)(options or TaskOptions())
 
 
 def resolve(names: list[str]) -> list[str]:
     """Expand group names into task names, keeping order and dropping repeats."""
     out: list[str] = []
     for name in names:
-        members = GROUPS.get(name, [name])
+        members = GROUPS[name].tasks if name in GROUPS else [name]
         for member in members:
             if member not in TASKS:
-                TASKS.get(member)  # raises with suggestions
+                known = Registry[int]("task or group")
+                for known_name in [*TASKS.names(), *GROUPS]:
+                    known.register(known_name, 0)
+                known.get(member)  # raises with suggestions
             if member not in out:
                 out.append(member)
     if not out:

@@ -11,11 +11,17 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
+from harness.prompt import TokenCosts
 from harness.types import Prompt, Sample
 
 
 class Counter(Protocol):
-    """Counts the tokens the evaluated model sees for a prompt (chat template and prefix included)."""
+    """Counts the tokens the evaluated model sees for a prompt (chat template and prefix included).
+
+    `costs` caches token counts of short strings under the same tokenizer (for fast sizing).
+    """
+
+    costs: TokenCosts | None
 
     def count(self, prompt: Prompt, answer_prefix: str = "") -> int: ...
 

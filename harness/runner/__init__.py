@@ -20,10 +20,12 @@ from harness.provenance import environment
 from harness.results import Result, aggregate, group_scores
 from harness.runner.execute import execute
 from harness.runner.plan import build_work, check_lengths
+from harness.runner.sample_cache import SampleCache
 from harness.runner.samples_log import SampleLog
 from harness.store import Store
 from harness.types import SCHEMA_VERSION, ScoredSample
 from tasks import GROUPS, get_task
+from tasks.data import TaskOptions
 
 RUN_FILE = "run.json"
 
@@ -39,6 +41,12 @@ class EvalConfig:
     seed: int = 42
     chat_template: ChatMode = "auto"
     model_args: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
+    task_args: dict[str, Any] = field(default_factory=dict)
+    use_sample_cache: bool = True
+
+    def task_options(self) -> TaskOptions:
+        return TaskOptions(data_dir=Path(self.data_dir) if self.data_dir else None, args=self.task_args)
 
 
 def fingerprint(config: EvalConfig, backend: Backend, tokenizer_name: str, template_hash: str | None) -> dict[str, Any]:
@@ -51,6 +59,7 @@ def fingerprint(config: EvalConfig, backend: Backend, tokenizer_name: str, templ
         "chat_template": config.chat_template,
         "chat_template_hash": template_hash,
         "tokenizer": tokenizer_name,
+        "task_args": config.task_args,
     }
 
 
@@ -79,7 +88,8 @@ def claim_output(output: Path, print_: dict[str, Any]) -> None:
 def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | None) -> tuple[str, Result]:
     """Run `config` on `backend`, writing samples and results under `output`; returns (run id, result)."""
     started = time.perf_counter()
-    tasks = [get_task(name) for name in config.tasks]
+    options = config.task_options()
+    tasks = [get_task(name, options) for name in config.tasks]
     check_lengths(config.lengths, backend.max_length, config.model)
     tokenizer = backend.tokenizer
     tokenizer_name = getattr(tokenizer, "name_or_path", None) or "none"
@@ -89,7 +99,9 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
 
     done = {r.id for t in tasks for r in SampleLog(output / "samples" / f"{t.name}.jsonl").read()}
     t0 = time.perf_counter()
-    work = build_work(tasks, config.lengths, config.limit, config.seed, tokenizer, config.chat_template, done)
+    cache = SampleCache() if config.use_sample_cache else None
+    work = build_work(tasks, config.lengths, config.limit, config.seed, tokenizer, config.chat_template, done,
+                      options, cache)
     build_s = time.perf_counter() - t0
     generate_s = execute(backend, work, backend.batch_hint, output) if work else 0.0
 

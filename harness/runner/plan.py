@@ -1,4 +1,5 @@
-"""Phase 1: build every sample a run needs, skipping the ones already finished."""
+"""Phase 1: build every sample a run needs (from the sample cache when it has them), skipping
+the ones already finished in this output directory."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from dataclasses import dataclass
 from harness.errors import HarnessError
 from harness.lengths import format_length
 from harness.prompt import ChatMode, PromptFormat
+from harness.runner.sample_cache import SampleCache
 from harness.types import Sample
 from tasks.base import Task
+from tasks.data import TaskOptions
 
 
 @dataclass(frozen=True)
@@ -40,16 +43,24 @@ def build_work(
     tokenizer: object,
     chat_mode: ChatMode,
     done: set[str],
+    options: TaskOptions | None = None,
+    cache: SampleCache | None = None,
 ) -> list[WorkItem]:
     """Every (task, length, index) sample not in `done`, with its prompt sized and counted."""
+    options = options or TaskOptions()
+    shared = PromptFormat.create(tokenizer, chat_mode)
     work: list[WorkItem] = []
     for task in tasks:
-        prompt_format = PromptFormat.create(tokenizer, chat_mode, task.chat)
+        fmt = PromptFormat.create(tokenizer, chat_mode, task.chat, costs=shared.costs)
         count = n if n is not None else task.num_samples
         for length in lengths:
-            for sample in task.samples(prompt_format, length, count, seed):
+            if cache is not None:
+                samples = cache.samples(task, options, fmt, length, count, seed)
+            else:
+                samples = task.samples(fmt, length, count, seed)
+            for sample in samples:
                 if sample.id in done:
                     continue
-                tokens = prompt_format.count(sample.prompt, sample.answer_prefix)
-                work.append(WorkItem(task, sample, prompt_format, tokens))
+                tokens = sample.prompt_tokens or fmt.count(sample.prompt, sample.answer_prefix)
+                work.append(WorkItem(task, sample, fmt, tokens))
     return work

@@ -1,6 +1,60 @@
-"""RULER's haystacks: filler text the needles hide in."""
+"""RULER's haystacks: filler text the needles hide in.
+
+- noise: one line repeated, lines joined by "\\n" (scripts/data/synthetic/niah.py).
+- essay: Paul Graham essays, concatenated in file-name order as RULER's PaulGrahamEssays.json,
+  whitespace-normalised and split into words; sentence starts mark where needles may go.
+"""
 
 from __future__ import annotations
 
-# RULER's "noise" haystack (scripts/data/synthetic/niah.py): one line repeated, lines joined by "\n".
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from harness.errors import HarnessError
+from tasks.data import file_digest
+
 NOISE_LINE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+
+
+@dataclass(frozen=True)
+class Essay:
+    """The essay haystack as words, with the word index where each sentence starts."""
+
+    words: tuple[str, ...]
+    sentence_starts: tuple[int, ...]
+    digest: str
+
+
+@lru_cache(maxsize=4)
+def load_essay(directory: Path) -> Essay:
+    """Read `*.txt` under `directory` (sorted), split into words and sentences."""
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    files = sorted(directory.glob("*.txt"))
+    if not files:
+        raise HarnessError(f"essay haystack: no .txt files in {directory}")
+    text = "".join(f.read_text(encoding="utf-8") for f in files)
+    words = re.sub(r"\s+", " ", text).strip().split(" ")
+    normalised = " ".join(words)
+    # Untrained Punkt: the same algorithm as nltk's sent_tokenize, without downloadable data.
+    spans = PunktSentenceTokenizer().span_tokenize(normalised)
+    char_to_word = {}
+    position = 0
+    for index, word in enumerate(words):
+        char_to_word[position] = index
+        position += len(word) + 1
+    starts = sorted({char_to_word[start] for start, _ in spans if start in char_to_word})
+    return Essay(tuple(words), tuple(starts), file_digest(files))
+
+
+def sentence_starts_below(essay: Essay, n: int) -> list[int]:
+    """Word indices of sentence starts within the first `n` words of the (cycled) essay."""
+    size = len(essay.words)
+    starts: list[int] = []
+    offset = 0
+    while offset < n:
+        starts += [offset + s for s in essay.sentence_starts if offset + s < n]
+        offset += size
+    return starts

@@ -1,41 +1,34 @@
 """RULER's needle-in-a-haystack generator: one pure function, variants are parameter rows.
 
 Follows NVIDIA/RULER @c3f5e3b scripts/data/synthetic/niah.py: needles
-`One of the special magic {type} for {key} is: {value}.` inserted at random line positions of a
-haystack, queried by key; the answer is every value of the queried keys.
+`One of the special magic {type} for {key} is: {value}.` hidden in a haystack (noise lines,
+essay sentences, or distractor needles), queried by key; the answer is every value of the
+queried keys.
 """
 
 from __future__ import annotations
 
 import random
-import tomllib
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from harness.errors import HarnessError
-from harness.types import Sample, sample_id
+from harness.prompt import TokenCosts
+from harness.types import Sample
 from tasks.base import Counter
-from tasks.budget import fit_to_budget
-from tasks.ruler.haystacks import NOISE_LINE
+from tasks.data import TaskOptions
+from tasks.ruler.common import DEPTHS, build_sample, costs_of, insert_layout, sample_rng, templates
+from tasks.ruler.haystacks import NOISE_LINE, load_essay, sentence_starts_below
 from tasks.ruler.values import random_value
+from tasks.sizing import Layout, UnitSequence, unit_sequence
 
-HAYSTACKS = ("noise", "needle")
-
-
-@lru_cache(maxsize=1)
-def templates() -> dict[str, Any]:
-    """RULER's templates, read from `templates.toml` beside this file."""
-    with open(Path(__file__).with_name("templates.toml"), "rb") as f:
-        return tomllib.load(f)
+HAYSTACKS = ("noise", "essay", "needle")
 
 
 @dataclass(frozen=True)
 class NiahConfig:
     """One row of RULER's `synthetic.yaml` for the `niah` generator."""
 
-    haystack: str = "noise"
+    haystack: str = "essay"
     key_type: str = "words"
     value_type: str = "numbers"
     num_keys: int = 1
@@ -54,10 +47,12 @@ def singularize(text: str) -> str:
     return text
 
 
-def make_niah_sample(config: NiahConfig, task: str, counter: Counter, length: int, index: int, seed: int) -> Sample:
+def make_niah_sample(config: NiahConfig, options: TaskOptions, task: str, counter: Counter, length: int, index: int,
+                     seed: int) -> Sample:
     """One niah sample of at most `length` tokens including RULER's tokens_to_generate."""
     spec = templates()["niah"]
-    rng = random.Random(f"{task}|{length}|{index}|{seed}")
+    costs = costs_of(counter)
+    rng = sample_rng(task, length, index, seed)
     num_keys = max(config.num_keys, config.num_queries)
     keys: list[str] = []
     values: list[list[str]] = []
@@ -78,43 +73,48 @@ def make_niah_sample(config: NiahConfig, task: str, counter: Counter, length: in
     answer_prefix = prefix.format(type_needle_v=type_v, query=query)
     layout_seed = rng.getrandbits(64)
 
-    def build(n: int) -> tuple[str, list[int]]:
-        layout = random.Random(layout_seed)
-        if config.haystack == "noise":
-            lines = [NOISE_LINE] * n
-        else:
-            lines = [
-                spec["needle"].format(
-                    type_needle_v=config.value_type,
-                    key=random_value(config.key_type, layout),
-                    value=random_value(config.value_type, layout),
-                )
-                for _ in range(n)
-            ]
-        positions = sorted(layout.sample(range(n), len(needles)), reverse=True)
-        for position, needle in zip(positions, needles):
-            lines.insert(position, needle)
-        context = "\n".join(lines)
-        return template.format(type_needle_v=type_v, context=context, query=query), positions
+    def render(context: str) -> str:
+        return template.format(type_needle_v=type_v, context=context, query=query)
 
-    budget = length - int(spec["tokens_to_generate"])
-    fitted = fit_to_budget(
-        build,
-        lambda built: counter.count(built[0], answer_prefix),
-        budget,
-        min_units=len(needles),
-        first_guess=max(len(needles), budget // 24),
-        what=f"{task} at length {length}",
+    if config.haystack == "essay":
+        essay = load_essay(options.find("haystack_dir", "pg_essays", f"{task} (essay haystack)"))
+        units = unit_sequence(costs, f"essay:{essay.digest}", lambda: essay.words, " ")
+        depths = sorted(random.Random(layout_seed).sample(DEPTHS, len(needles)))
+
+        def build(n: int) -> Layout:
+            starts = sentence_starts_below(essay, n)
+            positions = [starts[int(len(starts) * d / 100)] if int(len(starts) * d / 100) < len(starts) else n
+                         for d in depths]
+            return insert_layout(units, n, list(zip(positions, needles)), costs, {"depths": depths})
+
+        sep, guess, extra = " ", (length * 3) // 4, {"haystack_digest": essay.digest}
+    else:
+        if config.haystack == "noise":
+            units = unit_sequence(costs, "noise", lambda: [NOISE_LINE], "\n")
+        else:
+            units = _distractor_needles(config, spec["needle"], layout_seed, length, costs)
+
+        def build(n: int) -> Layout:
+            layout_rng = random.Random(layout_seed)
+            positions = sorted(layout_rng.sample(range(n), len(needles)))
+            depths = [round(100.0 * p / max(n, 1), 1) for p in positions]
+            return insert_layout(units, n, list(zip(positions, needles)), costs, {"depths": depths})
+
+        sep, guess, extra = "\n", max(len(needles), length // 24), {}
+
+    return build_sample(
+        task, counter, length, index, seed, "niah", render, answer_prefix, build, sep, answers,
+        min_units=len(needles), first_guess=guess, meta={"config": asdict(config), **extra},
     )
-    prompt, positions = fitted.value
-    depths = [round(100.0 * p / max(fitted.units, 1), 1) for p in sorted(positions)]
-    return Sample(
-        id=sample_id(task, length, index, seed),
-        task=task,
-        length=length,
-        index=index,
-        prompt=prompt,
-        targets=tuple(answers),
-        answer_prefix=answer_prefix,
-        meta={"depths": depths, "haystack_units": fitted.units, "config": asdict(config)},
-    )
+
+
+def _distractor_needles(config: NiahConfig, needle: str, layout_seed: int, length: int, costs: TokenCosts) -> UnitSequence:
+    """RULER's `needle` haystack: fresh random needles, enough to fill any budget up to `length`."""
+    rng = random.Random(layout_seed ^ 0x5EED)
+    count = max(16, length // 8)
+    lines = [
+        needle.format(type_needle_v=config.value_type, key=random_value(config.key_type, rng),
+                      value=random_value(config.value_type, rng))
+        for _ in range(count)
+    ]
+    return UnitSequence(lines, "\n", costs)

@@ -2,25 +2,67 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import partial
+from typing import Any, Callable
 
-from tasks.base import Task
-from tasks.ruler.niah import NiahConfig, make_niah_sample, templates
-from tasks.ruler.scoring import STRING_MATCH_ALL, postprocess
+from tasks.base import Metric, SampleFactory, Task
+from tasks.data import TaskOptions
+from tasks.ruler.common import templates
+from tasks.ruler.common_words import CommonWordsConfig, make_cwe_sample
+from tasks.ruler.freq_words import FreqWordsConfig, make_fwe_sample
+from tasks.ruler.niah import NiahConfig, make_niah_sample
+from tasks.ruler.qa import QAConfig, make_qa_sample
+from tasks.ruler.scoring import STRING_MATCH_ALL, STRING_MATCH_PART, postprocess
+from tasks.ruler.variable_tracking import VariableTrackingConfig, make_vt_sample
 
-NIAH_ROWS: dict[str, NiahConfig] = {
-    "niah_single_1": NiahConfig(haystack="noise", key_type="words", value_type="numbers"),
+GENERATOR_VERSION = 1  # bump when a generator changes its output: sample caches key on it
+
+ROWS: dict[str, tuple[str, Any]] = {
+    "niah_single_1": ("niah", NiahConfig(haystack="noise", key_type="words", value_type="numbers")),
+    "niah_single_2": ("niah", NiahConfig(haystack="essay", key_type="words", value_type="numbers")),
+    "niah_single_3": ("niah", NiahConfig(haystack="essay", key_type="words", value_type="uuids")),
+    "niah_multikey_1": ("niah", NiahConfig(haystack="essay", key_type="words", value_type="numbers", num_keys=4)),
+    "niah_multikey_2": ("niah", NiahConfig(haystack="needle", key_type="words", value_type="numbers")),
+    "niah_multikey_3": ("niah", NiahConfig(haystack="needle", key_type="uuids", value_type="uuids")),
+    "niah_multivalue": ("niah", NiahConfig(haystack="essay", key_type="words", value_type="numbers", num_values=4)),
+    "niah_multiquery": ("niah", NiahConfig(haystack="essay", key_type="words", value_type="numbers", num_queries=4)),
+    "vt": ("variable_tracking", VariableTrackingConfig(num_chains=1, num_hops=4)),
+    "cwe": ("common_words_extraction", CommonWordsConfig(freq_cw=30, freq_ucw=3, num_cw=10)),
+    "fwe": ("freq_words_extraction", FreqWordsConfig(alpha=2.0)),
+    "qa_1": ("qa", QAConfig(dataset="squad")),
+    "qa_2": ("qa", QAConfig(dataset="hotpotqa")),
+}
+
+METRICS: dict[str, Metric] = {
+    "niah": STRING_MATCH_ALL,
+    "variable_tracking": STRING_MATCH_ALL,
+    "common_words_extraction": STRING_MATCH_ALL,
+    "freq_words_extraction": STRING_MATCH_ALL,
+    "qa": STRING_MATCH_PART,
 }
 
 
-def niah_task(name: str) -> Task:
-    """The registered RULER niah task `name`."""
-    config = NIAH_ROWS[name]
+def _factory(family: str, config: Any, options: TaskOptions, name: str) -> SampleFactory:
+    makers: dict[str, Callable[..., Any]] = {
+        "niah": lambda: partial(make_niah_sample, config, options, name),
+        "variable_tracking": lambda: partial(make_vt_sample, config, name),
+        "common_words_extraction": lambda: partial(make_cwe_sample, config, name),
+        "freq_words_extraction": lambda: partial(make_fwe_sample, config, name),
+        "qa": lambda: partial(make_qa_sample, config, options, name),
+    }
+    return makers[family]()
+
+
+def ruler_task(name: str, options: TaskOptions | None = None) -> Task:
+    """The registered RULER task `name`."""
+    family, config = ROWS[name]
+    options = options or TaskOptions()
     return Task(
         name=name,
-        make_sample=partial(make_niah_sample, config, name),
-        metric=STRING_MATCH_ALL,
-        max_new_tokens=int(templates()["niah"]["tokens_to_generate"]),
+        make_sample=_factory(family, config, options, name),
+        metric=METRICS[family],
+        max_new_tokens=int(templates()[family]["tokens_to_generate"]),
         postprocess=postprocess,
-        params={"generator": "niah", **config.__dict__},
+        params={"benchmark": "ruler", "family": family, "generator_version": GENERATOR_VERSION, **asdict(config)},
     )

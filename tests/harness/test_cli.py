@@ -61,7 +61,7 @@ def test_kill_9_mid_run_loses_at_most_the_batch_in_flight(tiny_path, tmp_path: P
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["eval", "--model", "tiny", "--tasks", "niah_singel_1"], "unknown task 'niah_singel_1'; did you mean niah_single_1"),
+        (["eval", "--model", "tiny", "--tasks", "niah_singel_1"], "unknown task or group 'niah_singel_1'; did you mean niah_single_1"),
         (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "4q"], "bad length '4q'"),
         (["eval", "--model", "./missing/model", "--tasks", "niah_single_1"], "model path './missing/model' does not exist"),
         (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--model-args", "dtype"], "malformed --model-args entry 'dtype'"),

@@ -1,0 +1,122 @@
+"""RULER's QA sources: SQuAD 2.0 dev (qa_1) and HotpotQA distractor dev (qa_2).
+
+Local files in the original JSON formats (`squad.json`, `hotpotqa.json`, RULER's names) or the hub
+datasets through `datasets`. Documents are de-duplicated and sorted, questions keep file order,
+as RULER's `read_squad` / `read_hotpotqa`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from tasks.data import TaskOptions, file_digest
+
+HUB = {"squad": ("rajpurkar/squad_v2", None), "hotpotqa": ("hotpotqa/hotpot_qa", "distractor")}
+FILES = {"squad": "squad.json", "hotpotqa": "hotpotqa.json"}
+
+
+@dataclass(frozen=True)
+class QAItem:
+    query: str
+    outputs: tuple[str, ...]
+    context: tuple[int, ...]  # gold document ids
+    more_context: tuple[int, ...]  # same-article documents (SQuAD)
+
+
+@dataclass(frozen=True)
+class QAData:
+    items: tuple[QAItem, ...]
+    docs: tuple[str, ...]
+    digest: str
+
+
+def _squad_rows(articles: list[dict[str, Any]]) -> QAData:
+    docs = sorted({p["context"] for a in articles for p in a["paragraphs"]})
+    ids = {d: i for i, d in enumerate(docs)}
+    items = []
+    for article in articles:
+        article_docs = [ids[p["context"]] for p in article["paragraphs"]]
+        for paragraph in article["paragraphs"]:
+            doc = ids[paragraph["context"]]
+            for qa in paragraph["qas"]:
+                answers = tuple(a["text"] for a in qa["answers"])
+                if qa.get("is_impossible", not answers) or not answers:
+                    continue
+                items.append(QAItem(qa["question"], answers, (doc,), tuple(i for i in article_docs if i != doc)))
+    return QAData(tuple(items), tuple(docs), "")
+
+
+def _hotpot_rows(rows: list[dict[str, Any]]) -> QAData:
+    def doc_text(title: str, sentences: list[str]) -> str:
+        return f"{title}\n{''.join(sentences)}"
+
+    docs = sorted({doc_text(t, p) for row in rows for t, p in row["context"]})
+    ids = {d: i for i, d in enumerate(docs)}
+    items = [
+        QAItem(row["question"], (row["answer"],), tuple(ids[doc_text(t, p)] for t, p in row["context"]), ())
+        for row in rows
+    ]
+    return QAData(tuple(items), tuple(docs), "")
+
+
+def _from_hub(name: str) -> QAData:
+    import datasets
+
+    hub_id, config = HUB[name]
+    try:
+        rows = datasets.load_dataset(hub_id, config, split="validation")
+    except Exception as error:  # datasets raises many types when offline
+        raise HarnessError(f"could not load {hub_id} from the hub ({type(error).__name__}); "
+                           f"pass --data-dir D with D/{FILES[name]} (the original JSON file)") from error
+    if name == "squad":
+        by_title: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            article = by_title.setdefault(row["title"], {"paragraphs": []})
+            paragraphs = article["paragraphs"]
+            if not paragraphs or paragraphs[-1]["context"] != row["context"]:
+                paragraphs.append({"context": row["context"], "qas": []})
+            texts = list(row["answers"]["text"])
+            paragraphs[-1]["qas"].append({"question": row["question"], "answers": [{"text": t} for t in texts],
+                                          "is_impossible": not texts})
+        data = _squad_rows(list(by_title.values()))
+    else:
+        data = _hotpot_rows([
+            {"question": r["question"], "answer": r["answer"],
+             "context": list(zip(r["context"]["title"], r["context"]["sentences"]))}
+            for r in rows
+        ])
+    return QAData(data.items, data.docs, f"hub:{hub_id}")
+
+
+@lru_cache(maxsize=4)
+def _from_file(name: str, path: Path) -> QAData:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise HarnessError(f"{path}: not a readable JSON file ({error})") from error
+    try:
+        data = _squad_rows(raw["data"]) if name == "squad" else _hotpot_rows(raw)
+    except (KeyError, TypeError) as error:
+        raise HarnessError(f"{path}: not in the original {name} format (missing field {error})") from error
+    if not data.items:
+        raise HarnessError(f"{path}: no answerable questions")
+    return QAData(data.items, data.docs, file_digest([path]))
+
+
+def load_qa(name: str, options: TaskOptions) -> QAData:
+    """The QA data for `name` (squad|hotpotqa): `--task-args data=PATH`, `--data-dir`, else the hub."""
+    root = options.data_root()
+    given = options.args.get("data")
+    if given or (root is not None and (root / FILES[name]).exists()):
+        return _from_file(name, options.find("data", FILES[name], f"RULER qa ({name})"))
+    return _load_hub_cached(name)
+
+
+@lru_cache(maxsize=2)
+def _load_hub_cached(name: str) -> QAData:
+    return _from_hub(name)
