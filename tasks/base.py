@@ -21,7 +21,8 @@ class Counter(Protocol):
     `costs` caches token counts of short strings under the same tokenizer (for fast sizing).
     """
 
-    costs: TokenCosts | None
+    @property
+    def costs(self) -> TokenCosts | None: ...
 
     def count(self, prompt: Prompt, answer_prefix: str = "") -> int: ...
 

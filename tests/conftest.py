@@ -42,3 +42,24 @@ def chat_tokenizer(tiny_path: Path):  # type: ignore[no-untyped-def]
     from harness.models.smollm2 import load_gguf_tokenizer
 
     return load_gguf_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public data in ../shared/data (HARNESS_SHARED_DATA overrides); skip where absent."""
+    path = Path(os.environ.get("HARNESS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    if not (path / "pg_essays").is_dir():
+        pytest.skip(f"the shared data folder is absent ({path}); it holds the Paul Graham essays")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ruler_data(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir for RULER: the real essays, plus small SQuAD/HotpotQA files in their original formats."""
+    from tests.tasks.ruler.qa_fixtures import write_hotpotqa, write_squad
+
+    root = tmp_path_factory.mktemp("ruler-data")
+    (root / "pg_essays").symlink_to(shared_data / "pg_essays")
+    write_squad(root / "squad.json")
+    write_hotpotqa(root / "hotpotqa.json")
+    return root

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from harness.prompt import TokenCosts
 from harness.types import Sample
 from tasks.base import Counter
 from tasks.budget import Fitted
 from tasks.data import TaskOptions
 from tasks.ruler.common import costs_of, sample_rng, templates, to_sample
-from tasks.ruler.qa_data import load_qa
+from tasks.ruler.qa_data import QAData, load_qa
 from tasks.sizing import Layout, count_layout, fit_layout
 
 SEP = "\n\n"
@@ -44,22 +45,22 @@ def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: C
     rng.shuffle(others)  # a fixed order: the first k are "k random others", so cost grows with k
     order = gold + more + others
     shuffle_seed = rng.getrandbits(64)
-    doc_costs = _doc_costs(costs, data)
+    glue = _glue_costs(costs, data)
 
     def layout(doc_ids: list[int]) -> Layout:
         ids = list(doc_ids)
         random.Random(shuffle_seed).shuffle(ids)
-        items = [spec["document"].format(i=i + 1, document=data.docs[d]) for i, d in ((0, ids[0]), (len(ids) - 1, ids[-1]))]
-        labels = costs.of([f"{SEP}Document {i + 1}:" for i in range(len(ids))])
-        total = sum(labels) + int(doc_costs[ids].sum())
-        first_cost = labels[0] + int(doc_costs[ids[0]])
-        last_cost = labels[-1] + int(doc_costs[ids[-1]])
+        first = spec["document"].format(i=1, document=data.docs[ids[0]])
         docs_text = lambda: SEP.join(  # noqa: E731
             spec["document"].format(i=i + 1, document=data.docs[d]) for i, d in enumerate(ids)
         )
         if len(ids) == 1:
-            return Layout(items[0], None, 0, docs_text, {"documents": 1})
-        return Layout(items[0], items[1], total - first_cost - last_cost, docs_text, {"documents": len(ids)})
+            return Layout(first, None, 0, docs_text, {"documents": 1})
+        last = spec["document"].format(i=len(ids), document=data.docs[ids[-1]])
+        # Everything between the first and last document, cut where tokens cannot merge:
+        # " {k}:" labels, and each document with the separator and next "Document" word after it.
+        middle = sum(costs.of([f" {k}:" for k in range(2, len(ids))])) + int(glue[ids[1:-1]].sum())
+        return Layout(first, last, middle, docs_text, {"documents": len(ids)})
 
     def build(k: int) -> Layout:
         return layout(_take(order, k))
@@ -70,7 +71,7 @@ def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: C
     budget = length - int(spec["tokens_to_generate"])
     fitted = fit_layout(counter, render, spec["answer_prefix"], build, SEP, budget, min_units=len(gold),
                         first_guess=max(len(gold), budget // 200), what=f"{task} at length {length}", check_key=task)
-    fitted = _best_fit(counter, render, spec["answer_prefix"], layout, order, fitted, doc_costs, budget)
+    fitted = _best_fit(counter, render, spec["answer_prefix"], layout, order, fitted, glue, budget)
     sample = to_sample(task, length, index, seed, render, spec["answer_prefix"], fitted, item.outputs,
                        {"dataset": config.dataset, "data": data.digest, "question_index": index % len(data.items)})
     return replace(sample, meta={**sample.meta, "units": fitted.value.meta["documents"]})
@@ -82,10 +83,12 @@ def _take(order: list[int], k: int) -> list[int]:
     return order * rounds + order[:rest]
 
 
-def _doc_costs(costs, data) -> np.ndarray:  # type: ignore[no-untyped-def]
-    key = ("qa_docs", data.digest)
+def _glue_costs(costs: TokenCosts, data: QAData) -> np.ndarray:
+    """count("\n" + doc + "\n\nDocument") per document: a document with what follows it up to the
+    next label's number. Cut there, trailing whitespace (common in HotpotQA) cannot merge across."""
+    key = ("qa_glue", data.digest)
     if key not in costs.memo:
-        costs.memo[key] = np.array(costs.of(["\n" + d for d in data.docs]), dtype=np.int64)
+        costs.memo[key] = np.array(costs.of(["\n" + d + SEP + "Document" for d in data.docs]), dtype=np.int64)
     return costs.memo[key]
 
 
@@ -100,7 +103,7 @@ def _best_fit(counter: Counter, render, prefix: str, layout, order: list[int], f
     pool = [d for d in order if d not in used] or list(dict.fromkeys(order))
     for _ in range(FILL_ROUNDS):
         # one more document adds its text and the label of the next number (the exact count decides)
-        slack = budget - tokens - costs.of([f"{SEP}Document {len(chosen) + 1}:"])[0]
+        slack = budget - tokens - costs.of([f" {len(chosen) + 1}:"])[0]
         fits = [d for d in pool if doc_costs[d] <= slack]
         if not fits:
             break
