@@ -59,6 +59,11 @@ def eval_command(
     tokenizer: Optional[str] = typer.Option(None, help="openai backend: tokenizer path or hub id for counting"),
     data_dir: Optional[Path] = typer.Option(None, envvar="HARNESS_DATA_DIR", help="where tasks find data files"),
     task_args: Optional[str] = typer.Option(None, help="task arguments k=v,... (e.g. haystack_dir=PATH)"),
+    depths: Optional[str] = typer.Option(None, help="niah: needle depths in percent, e.g. 0,25,50,75,100"),
+    depth_steps: Optional[int] = typer.Option(None, help="niah: N evenly spaced depths in [0, 100]"),
+    judge: Optional[str] = typer.Option(None, help="score judged tasks with this model (same specs as --model)"),
+    judge_base_url: Optional[str] = typer.Option(None, help="openai judge: API base URL"),
+    judge_tokenizer: Optional[str] = typer.Option(None, help="openai judge: tokenizer path or hub id"),
     db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database (SQLite)"),
 ) -> None:
     """Run a model over tasks at several context lengths; write results, samples and a database row."""
@@ -82,7 +87,13 @@ def eval_command(
         backend_kwargs.update(base_url=base_url, tokenizer=tokenizer)
     elif base_url or tokenizer:
         raise HarnessError("--base-url and --tokenizer are for openai:NAME models")
+    extra_task_args = parse_model_args(task_args, flag="--task-args")
+    if depths is not None:
+        extra_task_args["depths"] = [_depth(d) for d in depths.split(",") if d.strip()]
+    if depth_steps is not None:
+        extra_task_args["depth_steps"] = depth_steps
     backend = load_backend(model, **backend_kwargs)
+    judge_obj = _judge(judge, model, backend, judge_base_url, judge_tokenizer) if judge else None
     config = EvalConfig(
         model=model,
         tasks=task_names,
@@ -92,11 +103,11 @@ def eval_command(
         chat_template=chat_template,  # type: ignore[arg-type]
         model_args=args,
         data_dir=str(data_dir) if data_dir else None,
-        task_args=parse_model_args(task_args, flag="--task-args"),
+        task_args=extra_task_args,
     )
     out = output or Path("runs") / _slug(model)
     try:
-        run_id, result = evaluate(config, backend, out, _store(db))
+        run_id, result = evaluate(config, backend, out, _store(db), judge_obj)
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: finished samples are saved in {out}; rerun the same command to continue", err=True)
         raise typer.Exit(130) from None
@@ -108,6 +119,26 @@ def eval_command(
         f"\nrun {run_id}: {timings['samples_computed']} samples computed, {timings['samples_reused']} reused, "
         f"{timings['total_s']:.1f}s -> {out / 'results.json'}"
     )
+
+
+def _depth(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise HarnessError(f"bad --depths entry {text!r}: expected a number from 0 to 100") from None
+
+
+def _judge(spec: str, model: str, backend, base_url: Optional[str], tokenizer: Optional[str]):  # type: ignore[no-untyped-def]
+    """The judge: the evaluated backend itself when the specs match, else a new backend."""
+    from harness.backends import load_backend, parse_model_spec
+    from harness.judge import Judge
+
+    if spec == model:
+        return Judge(backend, spec)
+    kwargs: dict = {}
+    if parse_model_spec(spec).backend == "openai":
+        kwargs.update(base_url=base_url, tokenizer=tokenizer)
+    return Judge(load_backend(spec, **kwargs), spec)
 
 
 @app.command("tasks")

@@ -21,4 +21,21 @@ def result_table(result: Result, fmt: str = "simple") -> str:
     for group, info in sorted(result.groups.items()):
         scores = [info["lengths"].get(str(length), {}).get("score") for length in lengths]
         rows.append([f"[{group}]", *scores, info["avg"]])
-    return tabulate(rows, headers=headers, floatfmt=".2f", tablefmt=fmt, missingval="-")
+    table = tabulate(rows, headers=headers, floatfmt=".2f", tablefmt=fmt, missingval="-")
+    return "\n".join([table, *group_summaries(result)])
+
+
+def group_summaries(result: Result) -> list[str]:
+    """One line per group with extra aggregates (RULER: wAvg inc/dec, effective length)."""
+    lines = []
+    for group, info in sorted(result.groups.items()):
+        if "wavg_inc" not in info:
+            continue
+        effective = info.get("effective_length")
+        shown = format_length(effective) if effective else "none"
+        partial = "" if info.get("complete", True) else f" ({len(info['tasks'])} of its tasks)"
+        lines.append(
+            f"{group}{partial}: Avg {info['avg']:.2f}, wAvg(inc) {info['wavg_inc']:.2f}, wAvg(dec) {info['wavg_dec']:.2f}, "
+            f"effective length {shown} (> {info['effective_threshold']})"
+        )
+    return lines

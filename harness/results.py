@@ -37,15 +37,22 @@ class Result:
 
     @classmethod
     def read(cls, path: Path) -> "Result":
-        data = json.loads(path.read_text())
-        return cls(data["results"], data.get("groups", {}), data.get("config", {}), data.get("version", 1))
+        return cls.from_dict(json.loads(path.read_text()))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Result":
+        known = {"version", "results", "groups", "config"}
+        return cls(data["results"], data.get("groups", {}), data.get("config", {}), data.get("version", 1),
+                   {k: v for k, v in data.items() if k not in known})
 
 
 def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]) -> dict[str, dict[str, dict[str, Any]]]:
     """Per task and length: the metric's aggregate, the stderr of the mean, and n."""
     grouped: dict[tuple[str, int], list[float]] = defaultdict(list)
+    judge_failed: dict[tuple[str, int], int] = defaultdict(int)
     for record in records:
         grouped[(record.task, record.length)].append(record.score)
+        judge_failed[(record.task, record.length)] += bool(record.meta.get("judge_failed"))
     table: dict[str, dict[str, dict[str, Any]]] = {}
     for task in tasks:
         for length in lengths:
@@ -59,6 +66,8 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
                 "metric": task.metric.name,
                 "higher_is_better": task.metric.higher_is_better,
             }
+            if "judge_reply" in next((r.meta for r in records if r.task == task.name), {}):
+                table[task.name][str(length)]["judge_failed"] = judge_failed[(task.name, length)]
     return table
 
 

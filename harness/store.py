@@ -92,5 +92,4 @@ class Store:
             rows = db.execute("SELECT result FROM runs WHERE run_id LIKE ?", (run_id + "%",)).fetchall()
         if len(rows) != 1:
             return None
-        data = json.loads(rows[0]["result"])
-        return Result(data["results"], data.get("groups", {}), data.get("config", {}), data.get("version", 1))
+        return Result.from_dict(json.loads(rows[0]["result"]))

@@ -41,7 +41,15 @@ def _call_with_options(factory: Callable[[str, TaskOptions], Task], name: str, o
     return factory(name, options)
 
 
+def _register_niah() -> None:
+    from tasks.niah.task import niah_task
+
+    TASKS.register("niah", lambda options: niah_task("niah", "single", options))
+    TASKS.register("niah_multi", lambda options: niah_task("niah_multi", "multi", options))
+
+
 _register_ruler()
+_register_niah()
 
 
 def get_task(name: str, options: TaskOptions | None = None) -> Task:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
 
 from harness.prompt import TokenCosts
-from harness.types import Prompt, Sample
+from harness.types import Message, Prompt, Sample, ScoredSample
 
 
 class Counter(Protocol):
@@ -53,6 +54,19 @@ SampleFactory = Callable[[Counter, int, int, int], Sample]
 
 
 @dataclass(frozen=True)
+class JudgeSpec:
+    """How an LLM judge scores a task's outputs: the judge's chat prompt and how to read its
+    verdict (a score on the task's scale, or None when the reply has no readable rating)."""
+
+    prompt: Callable[[Sample, str], list[Message]]
+    parse: Callable[[str], float | None]
+    max_tokens: int = 256
+
+
+Reporter = Callable[[list[ScoredSample], Path], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Task:
     """A benchmark task: how to make its samples, how to score them, how to generate."""
 
@@ -65,6 +79,8 @@ class Task:
     chat: bool = True
     num_samples: int = 500
     params: dict[str, object] = field(default_factory=dict)
+    judge: JudgeSpec | None = None
+    report: Reporter | None = None  # extra results and files (e.g. a NIAH heatmap) from the scored samples
 
     def samples(self, counter: Counter, length: int, n: int, seed: int) -> list[Sample]:
         """`n` samples sized to `length` tokens (prompt + generation)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.backends.base import Backend
 from harness.errors import HarnessError
+from harness.judge import Judge
 from harness.prompt import ChatMode, PromptFormat
 from harness.provenance import environment
 from harness.results import Result, aggregate, group_scores
@@ -85,8 +86,11 @@ def claim_output(output: Path, print_: dict[str, Any]) -> None:
         run_file.write_text(json.dumps({"version": SCHEMA_VERSION, "fingerprint": print_}, indent=2, sort_keys=True))
 
 
-def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | None) -> tuple[str, Result]:
-    """Run `config` on `backend`, writing samples and results under `output`; returns (run id, result)."""
+def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | None,
+             judge: Judge | None = None) -> tuple[str, Result]:
+    """Run `config` on `backend`, writing samples and results under `output`; returns (run id, result).
+
+    With a `judge`, tasks that define a judge are scored by it instead of their metric."""
     started = time.perf_counter()
     options = config.task_options()
     tasks = [get_task(name, options) for name in config.tasks]
@@ -95,6 +99,8 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     tokenizer_name = getattr(tokenizer, "name_or_path", None) or "none"
     template_hash = PromptFormat.create(tokenizer, config.chat_template).template_hash
     print_ = fingerprint(config, backend, str(tokenizer_name), template_hash)
+    if judge is not None:
+        print_["judge"] = judge.name
     claim_output(output, print_)
 
     done = {r.id for t in tasks for r in SampleLog(output / "samples" / f"{t.name}.jsonl").read()}
@@ -103,13 +109,18 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     work = build_work(tasks, config.lengths, config.limit, config.seed, tokenizer, config.chat_template, done,
                       options, cache)
     build_s = time.perf_counter() - t0
-    generate_s = execute(backend, work, backend.batch_hint, output) if work else 0.0
+    generate_s = execute(backend, work, backend.batch_hint, output, judge) if work else 0.0
 
     wanted = {(t.name, length) for t in tasks for length in config.lengths}
     records: list[ScoredSample] = []
     for task in tasks:
         records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read() if (r.task, r.length) in wanted]
     table = aggregate(tasks, records, config.lengths)
+    reports = {
+        task.name: report
+        for task in tasks
+        if task.report is not None and (report := task.report([r for r in records if r.task == task.name], output))
+    }
     run_config = {
         **print_,
         **backend.describe(),
@@ -118,6 +129,7 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
         "lengths": config.lengths,
         "limit": config.limit,
         "environment": environment(),
+        **(judge.describe() if judge is not None else {}),
         "timings": {
             "build_samples_s": round(build_s, 3),
             "generate_s": round(generate_s, 3),
@@ -126,7 +138,8 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
             "samples_reused": len(records) - len(work),
         },
     }
-    result = Result(results=table, groups=group_scores(table, GROUPS), config=run_config)
+    result = Result(results=table, groups=group_scores(table, GROUPS), config=run_config,
+                    extra={"reports": reports} if reports else {})
     result.write(output / "results.json")
     run_id = run_id_for(print_, output)
     if store is not None:

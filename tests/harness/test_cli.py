@@ -88,3 +88,27 @@ def test_tasks_and_models_list() -> None:
     assert tasks.returncode == 0 and "niah_single_1" in tasks.stdout and "ruler" in tasks.stdout
     models = run("models", "list")
     assert models.returncode == 0 and "smollm2-135m" in models.stdout and "tiny" in models.stdout
+
+
+@pytest.mark.slow
+def test_eval_ruler_group_on_the_tiny_model(tiny_path, ruler_data, tmp_path: Path) -> None:
+    out = tmp_path / "R"
+    result = run("eval", "--model", "tiny", "--tasks", "ruler", "--lengths", "1k,2k", "--limit", "2",
+                 "--data-dir", str(ruler_data), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    data = json.loads((out / "results.json").read_text())
+    assert len(data["results"]) == 13 and all(set(cells) == {"1024", "2048"} for cells in data["results"].values())
+    ruler = data["groups"]["ruler"]
+    assert ruler["complete"] and {"avg", "wavg_inc", "wavg_dec", "effective_length"} <= set(ruler)
+    assert "wAvg(inc)" in result.stdout and "effective length" in result.stdout
+
+
+@pytest.mark.slow
+def test_eval_niah_grid_writes_heatmap(tiny_path, shared_data, tmp_path: Path) -> None:
+    out = tmp_path / "N"
+    result = run("eval", "--model", "tiny", "--tasks", "niah", "--lengths", "1k,2k,4k", "--depth-steps", "5",
+                 "--data-dir", str(shared_data), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    grid = json.loads((out / "results.json").read_text())["reports"]["niah"]["grid"]
+    assert grid["lengths"] == [1024, 2048, 4096] and len(grid["depths"]) == 5
+    assert (out / "niah_heatmap.png").stat().st_size > 1000

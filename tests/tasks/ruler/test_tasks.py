@@ -54,8 +54,8 @@ def test_targets_are_in_the_prompt(chat_tokenizer, ruler_data) -> None:
 
 
 def test_common_words_answer_is_the_ten_most_frequent(chat_tokenizer) -> None:
-    from collections import Counter
     import re
+    from collections import Counter
 
     fmt = PromptFormat.create(chat_tokenizer, "off")
     for length in (2048, 4096):

@@ -1,0 +1,173 @@
+"""The classic Needle-in-a-Haystack test (gkamradt/LLMTest_NeedleInAHaystack @7b90d28).
+
+A needle sentence is placed at depth d% of a Paul Graham essay haystack of L tokens, moved back
+to the sentence boundary before it (at 100% appended); the model is asked the needle's question.
+Samples form a depth x length grid. Scoring: the needle's answer phrases found in the output
+(default, 0-100), or an LLM judge with the reference's 1-10 rubric (`--judge`, scaled to 0-100).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.types import Message, Prompt, Sample, sample_id
+from tasks.base import Counter, JudgeSpec, Metric, Task
+from tasks.data import TaskOptions
+from tasks.ruler.common import costs_of, insert_layout
+from tasks.ruler.haystacks import load_essay, sentence_starts_below
+from tasks.ruler.scoring import string_match_all
+from tasks.sizing import Layout, fit_layout, unit_sequence
+
+MAX_NEW_TOKENS = 64
+DEFAULT_DEPTH_STEPS = 11  # 0, 10, ..., 100
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, Any]:
+    with open(Path(__file__).with_name("templates.toml"), "rb") as f:
+        return tomllib.load(f)
+
+
+@dataclass(frozen=True)
+class NiahSpec:
+    """What is hidden and asked: needles, the question, the answer phrases, and the depth grid."""
+
+    needles: tuple[str, ...]
+    question: str
+    answers: tuple[str, ...]
+    depths: tuple[float, ...]
+
+
+def depth_grid(options: TaskOptions) -> tuple[float, ...]:
+    """`--depths 0,25,50` or `--depth-steps N` (N evenly spaced depths in [0, 100])."""
+    given = options.args.get("depths")
+    if given is not None:
+        values = [float(d) for d in (given if isinstance(given, (list, tuple)) else str(given).split(";"))]
+    else:
+        steps = int(options.args.get("depth_steps", DEFAULT_DEPTH_STEPS))
+        if steps < 1:
+            raise HarnessError(f"--depth-steps {steps}: must be at least 1")
+        values = [float(v) for v in np.round(np.linspace(0, 100, steps), 2)] if steps > 1 else [50.0]
+    for value in values:
+        if not 0 <= value <= 100:
+            raise HarnessError(f"depth {value} is outside 0-100")
+    return tuple(values)
+
+
+def spec_for(kind: str, options: TaskOptions) -> NiahSpec:
+    base = templates()[kind]
+    needles = base["needles"] if kind == "multi" else [base["needle"]]
+    if options.args.get("needle"):
+        needles = [str(options.args["needle"])]
+    answers = options.args.get("answers") or base["answers"]
+    if isinstance(answers, str):
+        answers = answers.split(";")
+    return NiahSpec(tuple(needles), str(options.args.get("question", base["question"])), tuple(answers),
+                    depth_grid(options))
+
+
+def needle_depths(depth: float, count: int) -> list[float]:
+    """Multi-needle placement of the reference: the first at `depth`, the rest evenly after it."""
+    step = (100 - depth) / count
+    return [depth + i * step for i in range(count)]
+
+
+def make_sample(spec: NiahSpec, options: TaskOptions, task: str, counter: Counter, length: int, index: int,
+                seed: int) -> Sample:
+    costs = costs_of(counter)
+    essay = load_essay(options.find("haystack_dir", "pg_essays", f"{task} (essay haystack)"))
+    units = unit_sequence(costs, f"essay:{essay.digest}", lambda: essay.words, " ")
+    depth = spec.depths[index % len(spec.depths)]
+    targets = needle_depths(depth, len(spec.needles))
+    prompt_text = templates()["prompt"]
+
+    def render(context: str) -> Prompt:
+        messages: list[Message] = [
+            {"role": "system", "content": prompt_text["system"]},
+            {"role": "user", "content": context},
+            {"role": "user", "content": spec.question + prompt_text["question_suffix"]},
+        ]
+        return messages
+
+    def build(n: int) -> Layout:
+        starts = sentence_starts_below(essay, n)
+        total = units.cost(n)
+        positions = []
+        for d in targets:
+            if d >= 100:
+                positions.append(n)
+                continue
+            # the sentence start at or before d% of the haystack's tokens (reference: back to the last '.')
+            goal = total * d / 100
+            cum = [units.cost(s) for s in starts]
+            k = bisect_right(cum, goal) - 1
+            positions.append(starts[k] if k >= 0 else 0)
+        inserts = sorted(zip(positions, spec.needles), key=lambda p: p[0])
+        return insert_layout(units, n, inserts, costs, {"depth": depth, "needle_depths": targets})
+
+    fitted = fit_layout(counter, render, "", build, " ", length - MAX_NEW_TOKENS, min_units=0,
+                        first_guess=(length * 3) // 4, what=f"{task} at length {length}", check_key=task)
+    return Sample(
+        id=sample_id(task, length, index, seed),
+        task=task,
+        length=length,
+        index=index,
+        prompt=render(fitted.value.materialize()),
+        targets=spec.answers,
+        prompt_tokens=fitted.tokens,
+        meta={**fitted.value.meta, "question": spec.question, "needles": list(spec.needles), "haystack": essay.digest},
+    )
+
+
+# -- judge -----------------------------------------------------------------------------------
+
+_RATING = re.compile(r"\[\[(\d+(?:\.\d+)?)\]\]")
+_NUMBER = re.compile(r"\b(10|[1-9])\b")
+
+
+def judge_prompt(sample: Sample, output: str) -> list[Message]:
+    spec = templates()["judge"]
+    reference = " ".join(sample.meta.get("needles", [])) or "; ".join(sample.targets)
+    text = spec["template"].format(criteria=spec["criteria"], reference=reference,
+                                   question=sample.meta.get("question", ""), answer=output)
+    return [{"role": "system", "content": spec["system"]}, {"role": "user", "content": text}]
+
+
+def parse_rating(reply: str) -> float | None:
+    """`[[n]]` (the rubric's format), else a bare 1-10 number; scaled to 0-100."""
+    match = _RATING.search(reply) or _NUMBER.search(reply)
+    if not match:
+        return None
+    rating = float(match.group(1))
+    return 10.0 * rating if 1 <= rating <= 10 else None
+
+
+def niah_task(name: str, kind: str, options: TaskOptions | None = None) -> Task:
+    options = options or TaskOptions()
+    spec = spec_for(kind, options)
+    from tasks.niah.heatmap import grid_report
+
+    return Task(
+        name=name,
+        make_sample=partial(make_sample, spec, options, name),
+        metric=Metric("needle_match", string_match_all),
+        max_new_tokens=MAX_NEW_TOKENS,
+        num_samples=len(spec.depths),
+        params={"benchmark": "niah", "kind": kind, "needles": spec.needles, "question": spec.question,
+                "answers": spec.answers, "depths": spec.depths, "generator_version": 1},
+        judge=JudgeSpec(judge_prompt, parse_rating, int(templates()["judge"]["max_tokens"])),
+        report=partial(grid_report, name),
+    )
+
+
+def depths_of(samples: Sequence[Any]) -> list[float]:
+    return sorted({float(s.meta["depth"]) for s in samples})
