@@ -141,6 +141,45 @@ def _judge(spec: str, model: str, backend, base_url: Optional[str], tokenizer: O
     return Judge(load_backend(spec, **kwargs), spec)
 
 
+@app.command("train")
+def train_command(
+    model: str = typer.Option(..., help="base model: checkpoint path, hub id or built-in name"),
+    data: str = typer.Option(..., help="JSONL of chat ({messages}) or {prompt, completion} records, a synth output dir, or a hub dataset"),
+    stages: str = typer.Option(..., help="LEN:STEPS[:THETA],... e.g. 8k:200,16k:100 (lengths non-decreasing)"),
+    output: Path = typer.Option(..., help="output directory (the final model; rerun to resume)"),
+    rope: Optional[str] = typer.Option(None, help="linear:F, dynamic:F, yarn:F, llama3:F or theta:T"),
+    max_position_embeddings: Optional[int] = typer.Option(None, help="new max_position_embeddings"),
+    lora: Optional[str] = typer.Option(None, help="LoRA r=..,alpha=..,dropout=.. (merged on save)"),
+    lr: float = typer.Option(2e-5, help="peak learning rate"),
+    warmup_ratio: float = typer.Option(0.05, help="warm-up share of each stage's steps"),
+    weight_decay: float = typer.Option(0.0),
+    grad_accum: int = typer.Option(1, help="gradient accumulation steps"),
+    packing: bool = typer.Option(True, help="pack examples into full-length sequences (no cross-example attention)"),
+    batch_size: int = typer.Option(1, help="sequences per step when --no-packing"),
+    loss_norm: str = typer.Option("token", help="token (mean over label tokens) or sequence (mean of example means)"),
+    gradient_checkpointing: bool = typer.Option(False, help="trade compute for memory"),
+    save_steps: int = typer.Option(50, help="checkpoint every N steps (resume point)"),
+    seed: int = typer.Option(0),
+) -> None:
+    """Fine-tune a causal LM with RoPE scaling and stepwise context extension."""
+    from harness.train.spec import TrainSpec, parse_lora, parse_rope, parse_stages
+    from harness.train.trainer import train
+
+    spec = TrainSpec(
+        model=model, data=data, stages=parse_stages(stages), rope=parse_rope(rope) if rope else None,
+        max_position_embeddings=max_position_embeddings, lora=parse_lora(lora), learning_rate=lr,
+        warmup_ratio=warmup_ratio, weight_decay=weight_decay, grad_accum=grad_accum, packing=packing,
+        batch_size=batch_size, loss_normalization=loss_norm, gradient_checkpointing=gradient_checkpointing,
+        save_steps=save_steps, seed=seed,
+    )
+    try:
+        out = train(spec, output)
+    except KeyboardInterrupt:
+        typer.echo(f"\ninterrupted: rerun the same command to resume from the last checkpoint in {output}", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(f"trained -> {out}")
+
+
 @app.command("tasks")
 def tasks_command() -> None:
     """List the registered tasks and groups."""

@@ -1,0 +1,109 @@
+"""`TrainSpec`: everything that defines a training run, with defaults up front (nanoGPT style).
+
+Saved as `train_spec.json` in every output and hashed into the manifest, so a sweep can tell
+whether a checkpoint is still current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.lengths import parse_length
+from harness.train.rope import RopeSpec, parse_rope
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Train `steps` optimizer steps on sequences of `length` tokens (optionally with a new RoPE theta)."""
+
+    length: int
+    steps: int
+    theta: float | None = None
+
+
+@dataclass(frozen=True)
+class LoraSpec:
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.0
+    # LongLoRA's lesson: train embeddings and norms too, or long-context adaptation suffers.
+    modules_to_save: tuple[str, ...] = ("embed_tokens", "input_layernorm", "post_attention_layernorm", "norm")
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    model: str
+    data: str
+    stages: tuple[Stage, ...]
+    rope: RopeSpec | None = None
+    max_position_embeddings: int | None = None
+    lora: LoraSpec | None = None
+    learning_rate: float = 2e-5
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.05
+    lr_scheduler: str = "cosine"
+    grad_accum: int = 1
+    packing: bool = True
+    batch_size: int = 1  # sequences per step without packing; with packing each step is one packed sequence
+    loss_normalization: str = "token"  # "token": mean over all label tokens; "sequence": mean of per-example means
+    gradient_checkpointing: bool = False
+    seed: int = 0
+    save_steps: int = 50
+    max_grad_norm: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            raise HarnessError("--stages: at least one LEN:STEPS stage is needed")
+        if self.loss_normalization not in ("token", "sequence"):
+            raise HarnessError(f"--loss-norm {self.loss_normalization!r}: expected token or sequence")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rope"] = str(self.rope) if self.rope else None
+        return data
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def parse_stages(text: str) -> tuple[Stage, ...]:
+    """`8k:200,16k:100:5e6` -> stages (length, steps, optional theta), lengths non-decreasing."""
+    stages = []
+    for part in [p for p in text.split(",") if p.strip()]:
+        pieces = part.strip().split(":")
+        if len(pieces) not in (2, 3):
+            raise HarnessError(f"bad --stages entry {part!r}: expected LEN:STEPS or LEN:STEPS:THETA")
+        try:
+            steps = int(pieces[1])
+            theta = float(pieces[2]) if len(pieces) == 3 else None
+        except ValueError:
+            raise HarnessError(f"bad --stages entry {part!r}: STEPS must be an integer, THETA a number") from None
+        if steps < 1:
+            raise HarnessError(f"bad --stages entry {part!r}: STEPS must be at least 1")
+        stages.append(Stage(parse_length(pieces[0]), steps, theta))
+    if not stages:
+        raise HarnessError("--stages: at least one LEN:STEPS stage is needed")
+    if any(b.length < a.length for a, b in zip(stages, stages[1:])):
+        raise HarnessError(f"--stages {text!r}: lengths must not decrease from stage to stage")
+    return tuple(stages)
+
+
+def parse_lora(text: str | None) -> LoraSpec | None:
+    """`r=16,alpha=32,dropout=0.05` -> LoraSpec; None when not given."""
+    if not text:
+        return None
+    from harness.model_args import parse_model_args
+
+    args = parse_model_args(text, flag="--lora")
+    unknown = set(args) - {"r", "alpha", "dropout"}
+    if unknown:
+        raise HarnessError(f"--lora: unknown keys {', '.join(sorted(unknown))}; it takes r, alpha, dropout")
+    return LoraSpec(r=int(args.get("r", 16)), alpha=int(args.get("alpha", 32)), dropout=float(args.get("dropout", 0.0)))
+
+
+__all__ = ["LoraSpec", "RopeSpec", "Stage", "TrainSpec", "parse_lora", "parse_rope", "parse_stages"]

@@ -1,0 +1,286 @@
+"""Fine-tune a causal LM with RoPE scaling and stepwise context extension.
+
+Read top to bottom: the spec comes in (harness/train/spec.py), data is prepared for each stage's
+length (harness/train/data.py), the model is loaded with the stage's RoPE parameters, transformers'
+`Trainer` runs the steps (accelerate underneath: `accelerate launch -m harness train ...` spreads it
+over GPUs with FSDP or DeepSpeed), and each stage's final weights seed the next. Killed midway, the
+same command resumes from the stage's last checkpoint; a finished stage is never redone.
+
+    OUTPUT/                  the final model (config with the RoPE scaling, weights, tokenizer)
+    OUTPUT/manifest.json     base model, data hash, spec, per-stage statistics, library versions
+    OUTPUT/stages/NN-LEN/    each stage: Trainer checkpoints, then final/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.provenance import environment
+from harness.train.data import Example, PrepStats, data_digest, pack, prepare, read_records, real_token_share
+from harness.train.rope import rope_parameters, scaled_max_positions
+from harness.train.spec import Stage, TrainSpec
+from harness.types import SCHEMA_VERSION
+
+MANIFEST = "manifest.json"
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+def train(spec: TrainSpec, output: Path) -> Path:
+    """Run every stage of `spec` into `output` (resuming where a previous run stopped)."""
+    output.mkdir(parents=True, exist_ok=True)
+    manifest = _claim(output, spec)
+    if manifest.get("finished"):
+        print(f"{output}: already trained with this spec and data; nothing to do")
+        return output
+    from harness.backends import parse_model_spec
+    from harness.backends.hf import load_tokenizer
+
+    base = parse_model_spec(spec.model).model  # resolves built-in names to their checkpoints
+    tokenizer = load_tokenizer(base)
+    records = list(read_records(spec.data))
+    previous = base
+    for index, stage in enumerate(spec.stages):
+        stage_dir = output / "stages" / f"{index:02d}-{stage.length}"
+        final = stage_dir / "final"
+        if not (final / "config.json").exists():
+            started = time.perf_counter()
+            stats = run_stage(spec, stage, previous, tokenizer, records, stage_dir)
+            stats["seconds"] = round(time.perf_counter() - started, 1)
+            manifest["stages"][str(index)] = {"length": stage.length, "steps": stage.steps, "theta": stage.theta, **stats}
+            _write_json(output / MANIFEST, manifest)
+        previous = str(final)
+    _publish(Path(previous), output)
+    manifest["finished"] = True
+    _write_json(output / MANIFEST, manifest)
+    return output
+
+
+def run_stage(spec: TrainSpec, stage: Stage, previous: str, tokenizer: Any, records: list[dict[str, Any]],
+              stage_dir: Path) -> dict[str, Any]:
+    """One stage: prepare data at its length, load the model with its RoPE, train, save `final/`."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    examples, prep = prepare(records, tokenizer, stage.length)
+    _report(stage, prep)
+    model = load_model(previous, spec, stage)
+    dataset, collator, share = build_dataset(examples, tokenizer, spec, stage)
+    trainer = make_trainer(model, dataset, collator, spec, stage, stage_dir)
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    last = get_last_checkpoint(str(stage_dir)) if any(stage_dir.glob("checkpoint-*")) else None
+    if last:
+        print(f"resuming {stage_dir.name} from {Path(last).name}")
+    result = trainer.train(resume_from_checkpoint=last)
+    save_final(trainer.model, tokenizer, stage_dir / "final")
+    return {**prep.as_dict(), "real_token_share": round(share, 4), "train_loss": round(result.training_loss, 6)}
+
+
+# -- model --------------------------------------------------------------------------------------
+
+def load_model(path: str, spec: TrainSpec, stage: Stage) -> Any:
+    """The model at `path` with the spec's RoPE scaling (and the stage's theta) in its config."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(path)
+    params = rope_parameters(spec.rope, config, theta=stage.theta)
+    max_positions = scaled_max_positions(spec.rope, config, max(stage.length, spec.max_position_embeddings or 0))
+    cuda = torch.cuda.is_available()
+    kwargs: dict[str, Any] = {
+        "rope_parameters": params,
+        "max_position_embeddings": max_positions,
+        "dtype": torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32,
+        "attn_implementation": _attention(cuda),
+    }
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    if spec.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False
+    if spec.lora is not None:
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=spec.lora.r, lora_alpha=spec.lora.alpha, lora_dropout=spec.lora.dropout,
+                          target_modules="all-linear", modules_to_save=list(spec.lora.modules_to_save),
+                          task_type="CAUSAL_LM")
+        model = get_peft_model(model, lora)
+    return model
+
+
+def _attention(cuda: bool) -> str:
+    """flash-attn where a GPU and the package are there (the `gpu` extra), else PyTorch SDPA."""
+    if cuda:
+        try:
+            import flash_attn  # noqa: F401
+
+            return "flash_attention_2"
+        except ImportError:
+            pass
+    return "sdpa"
+
+
+def save_final(model: Any, tokenizer: Any, target: Path) -> None:
+    """Save plain transformers weights (LoRA merged in) and the tokenizer, atomically."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    tmp = target.with_name(target.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    os.replace(tmp, target)
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+class ListDataset:
+    """A map-style dataset over a list (what Trainer's DataLoader needs)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.items[index]
+
+
+def build_dataset(examples: list[Example], tokenizer: Any, spec: TrainSpec, stage: Stage) -> tuple[ListDataset, Any, float]:
+    """Packed bins flattened by transformers' `DataCollatorWithFlattening` (position ids restart per
+    example, so attention never crosses examples), or padded batches when packing is off."""
+    from transformers import DataCollatorWithFlattening, DataCollatorForSeq2Seq
+
+    lengths = [len(e.input_ids) for e in examples]
+    if spec.packing:
+        bins = pack(lengths, stage.length, spec.seed)
+        items = [{"examples": [{"input_ids": examples[i].input_ids, "labels": examples[i].labels} for i in b]} for b in bins]
+        flatten = DataCollatorWithFlattening(return_position_ids=True, separator_id=-100)
+
+        def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:
+            return flatten([example for item in batch for example in item["examples"]])
+
+        return ListDataset(items), collate, real_token_share(lengths, bins, stage.length)
+    items = [{"input_ids": e.input_ids, "labels": e.labels} for e in examples]
+    pad = DataCollatorForSeq2Seq(tokenizer, padding="longest", label_pad_token_id=-100)
+    return ListDataset(items), pad, float("nan")
+
+
+# -- trainer --------------------------------------------------------------------------------------
+
+def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpec, stage: Stage, stage_dir: Path) -> Any:
+    import torch
+    from transformers import Trainer, TrainingArguments
+
+    cuda = torch.cuda.is_available()
+    args = TrainingArguments(
+        output_dir=str(stage_dir),
+        max_steps=stage.steps,
+        per_device_train_batch_size=1 if spec.packing else spec.batch_size,
+        gradient_accumulation_steps=spec.grad_accum,
+        learning_rate=spec.learning_rate,
+        weight_decay=spec.weight_decay,
+        warmup_steps=spec.warmup_ratio,  # a float below 1 is a ratio of the stage's steps
+        lr_scheduler_type=spec.lr_scheduler,
+        max_grad_norm=spec.max_grad_norm,
+        logging_steps=max(1, min(10, stage.steps // 10)),
+        save_strategy="steps",
+        save_steps=min(spec.save_steps, stage.steps),
+        save_total_limit=2,
+        seed=spec.seed,
+        data_seed=spec.seed,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        use_cpu=not cuda,
+        remove_unused_columns=False,
+        report_to=[],
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+
+    class StageTrainer(Trainer):
+        """`Trainer` with a per-sequence loss option (each example's mean, then the mean of those)."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
+            if spec.loss_normalization == "token":
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return per_sequence_loss(model, inputs, return_outputs)
+
+    trainer = StageTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
+    if spec.loss_normalization == "sequence":
+        trainer.model_accepts_loss_kwargs = False  # Trainer then scales for gradient accumulation itself
+    return trainer
+
+
+def per_sequence_loss(model: Any, inputs: dict[str, Any], return_outputs: bool = False) -> Any:
+    """Mean over examples of each example's mean token loss (examples found by position-id restarts)."""
+    import torch
+    import torch.nn.functional as F
+
+    labels = inputs.pop("labels")
+    outputs = model(**inputs)
+    logits = outputs.logits[:, :-1].float()
+    targets = labels[:, 1:]
+    if "position_ids" in inputs:
+        sequence = (inputs["position_ids"] == 0).cumsum(-1) - 1
+        sequence = sequence + torch.arange(sequence.shape[0], device=sequence.device)[:, None] * sequence.shape[1]
+    else:  # padded batches: one example per row
+        sequence = torch.arange(labels.shape[0], device=labels.device)[:, None].expand_as(labels)
+    sequence = sequence[:, 1:].reshape(-1)
+    losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="none")
+    keep = targets.reshape(-1) != -100
+    size = int(sequence.max().item()) + 1
+    sums = torch.zeros(size, device=losses.device).index_add(0, sequence[keep], losses[keep])
+    counts = torch.zeros(size, device=losses.device).index_add(0, sequence[keep], torch.ones_like(losses[keep]))
+    loss = (sums[counts > 0] / counts[counts > 0]).mean()
+    return (loss, outputs) if return_outputs else loss
+
+
+# -- bookkeeping ----------------------------------------------------------------------------------
+
+def _claim(output: Path, spec: TrainSpec) -> dict[str, Any]:
+    """Load or start the manifest; refuse an output that holds another spec or other data."""
+    path = output / MANIFEST
+    digest = data_digest(spec.data)
+    if path.exists():
+        manifest = json.loads(path.read_text())
+        if manifest.get("spec_digest") != spec.digest() or manifest.get("data_digest") != digest:
+            raise HarnessError(f"{output} holds a training run with another spec or other data; choose another --output")
+        return manifest
+    manifest = {
+        "version": SCHEMA_VERSION,
+        "base_model": spec.model,
+        "data": spec.data,
+        "data_digest": digest,
+        "spec": spec.to_dict(),
+        "spec_digest": spec.digest(),
+        "environment": environment(),
+        "stages": {},
+        "finished": False,
+    }
+    _write_json(path, manifest)
+    _write_json(output / "train_spec.json", spec.to_dict())
+    return manifest
+
+
+def _publish(final: Path, output: Path) -> None:
+    """Copy the last stage's model into the output root, so `harness eval --model OUTPUT` works."""
+    for item in final.iterdir():
+        shutil.copy2(item, output / item.name)
+
+
+def _report(stage: Stage, prep: PrepStats) -> None:
+    note = f"stage {stage.length} tokens x {stage.steps} steps: {prep.examples} examples, {prep.tokens} tokens"
+    if prep.truncated or prep.dropped:
+        note += f"; {prep.truncated} truncated to {stage.length} tokens, {prep.dropped} dropped (no label left)"
+    print(note)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)
