@@ -65,20 +65,29 @@ def train(spec: TrainSpec, output: Path) -> Path:
 def run_stage(spec: TrainSpec, stage: Stage, previous: str, tokenizer: Any, records: list[dict[str, Any]],
               stage_dir: Path) -> dict[str, Any]:
     """One stage: prepare data at its length, load the model with its RoPE, train, save `final/`."""
-    from transformers.trainer_utils import get_last_checkpoint
-
     examples, prep = prepare(records, tokenizer, stage.length)
     _report(stage, prep)
     model = load_model(previous, spec, stage)
     dataset, collator, share = build_dataset(examples, tokenizer, spec, stage)
     trainer = make_trainer(model, dataset, collator, spec, stage, stage_dir)
     stage_dir.mkdir(parents=True, exist_ok=True)
-    last = get_last_checkpoint(str(stage_dir)) if any(stage_dir.glob("checkpoint-*")) else None
+    last = last_complete_checkpoint(stage_dir)
     if last:
-        print(f"resuming {stage_dir.name} from {Path(last).name}")
-    result = trainer.train(resume_from_checkpoint=last)
+        print(f"resuming {stage_dir.name} from {last.name}")
+    result = trainer.train(resume_from_checkpoint=str(last) if last else None)
     save_final(trainer.model, tokenizer, stage_dir / "final")
     return {**prep.as_dict(), "real_token_share": round(share, 4), "train_loss": round(result.training_loss, 6)}
+
+
+def last_complete_checkpoint(stage_dir: Path) -> Path | None:
+    """The newest checkpoint the Trainer finished writing (trainer_state.json is written last);
+    one torn by a kill during saving is removed."""
+    found = sorted(stage_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]) if p.name.split("-")[-1].isdigit() else -1)
+    for checkpoint in reversed(found):
+        if (checkpoint / "trainer_state.json").exists():
+            return checkpoint
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    return None
 
 
 # -- model --------------------------------------------------------------------------------------
@@ -99,9 +108,12 @@ def load_model(path: str, spec: TrainSpec, stage: Stage) -> Any:
         "attn_implementation": _attention(cuda),
     }
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    # No KV cache in training. It also matters for packing: transformers builds the block-diagonal
+    # mask from restarting position ids only when no cache is passed; with one, packed examples
+    # would attend to each other (tests/harness/train/test_trainer.py checks this).
+    model.config.use_cache = False
     if spec.gradient_checkpointing:
         model.gradient_checkpointing_enable()
-        model.config.use_cache = False
     if spec.lora is not None:
         from peft import LoraConfig, get_peft_model
 
@@ -128,6 +140,7 @@ def save_final(model: Any, tokenizer: Any, target: Path) -> None:
     """Save plain transformers weights (LoRA merged in) and the tokenizer, atomically."""
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
+    model.config.use_cache = True  # for inference
     tmp = target.with_name(target.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
