@@ -144,7 +144,7 @@ def _judge(spec: str, model: str, backend, base_url: Optional[str], tokenizer: O
 @app.command("train")
 def train_command(
     model: str = typer.Option(..., help="base model: checkpoint path, hub id or built-in name"),
-    data: str = typer.Option(..., help="JSONL of chat ({messages}) or {prompt, completion} records, a synth output dir, or a hub dataset"),
+    data: str = typer.Option(..., help="JSONL of {messages} or {prompt, completion} records, a synth output dir, a hub dataset"),
     stages: str = typer.Option(..., help="LEN:STEPS[:THETA],... e.g. 8k:200,16k:100 (lengths non-decreasing)"),
     output: Path = typer.Option(..., help="output directory (the final model; rerun to resume)"),
     rope: Optional[str] = typer.Option(None, help="linear:F, dynamic:F, yarn:F, llama3:F or theta:T"),

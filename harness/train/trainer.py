@@ -120,7 +120,7 @@ def load_model(path: str, spec: TrainSpec, stage: Stage) -> Any:
         lora = LoraConfig(r=spec.lora.r, lora_alpha=spec.lora.alpha, lora_dropout=spec.lora.dropout,
                           target_modules="all-linear", modules_to_save=list(spec.lora.modules_to_save),
                           task_type="CAUSAL_LM")
-        model = get_peft_model(model, lora)
+        model = get_peft_model(model, lora)  # type: ignore[assignment]
     return model
 
 
@@ -167,7 +167,7 @@ class ListDataset:
 def build_dataset(examples: list[Example], tokenizer: Any, spec: TrainSpec, stage: Stage) -> tuple[ListDataset, Any, float]:
     """Packed bins flattened by transformers' `DataCollatorWithFlattening` (position ids restart per
     example, so attention never crosses examples), or padded batches when packing is off."""
-    from transformers import DataCollatorWithFlattening, DataCollatorForSeq2Seq
+    from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening
 
     lengths = [len(e.input_ids) for e in examples]
     if spec.packing:
@@ -179,9 +179,9 @@ def build_dataset(examples: list[Example], tokenizer: Any, spec: TrainSpec, stag
             return flatten([example for item in batch for example in item["examples"]])
 
         return ListDataset(items), collate, real_token_share(lengths, bins, stage.length)
-    items = [{"input_ids": e.input_ids, "labels": e.labels} for e in examples]
+    rows: list[dict[str, Any]] = [{"input_ids": e.input_ids, "labels": e.labels} for e in examples]
     pad = DataCollatorForSeq2Seq(tokenizer, padding="longest", label_pad_token_id=-100)
-    return ListDataset(items), pad, float("nan")
+    return ListDataset(rows), pad, float("nan")
 
 
 # -- trainer --------------------------------------------------------------------------------------

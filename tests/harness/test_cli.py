@@ -20,7 +20,7 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_eval_writes_results_and_samples_then_resumes(tiny_path, tmp_path: Path) -> None:
     out = tmp_path / "D"
-    args = ("eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "256,512", "--limit", "4", "--output", str(out))
+    args = ("eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "256,512", "--limit", "4", "--output", str(out))
     first = run(*args)
     assert first.returncode == 0, first.stderr
     results = json.loads((out / "results.json").read_text())
@@ -31,7 +31,7 @@ def test_eval_writes_results_and_samples_then_resumes(tiny_path, tmp_path: Path)
     assert second.returncode == 0, second.stderr
     assert "0 samples computed, 8 reused" in second.stdout
     listed = run("runs")
-    assert "tiny" in listed.stdout
+    assert "tiny-random" in listed.stdout
     run_id = listed.stdout.splitlines()[2].split()[0]
     shown = run("show", run_id)
     assert shown.returncode == 0 and "niah_single_1" in shown.stdout and "256" in shown.stdout
@@ -41,7 +41,7 @@ def test_eval_writes_results_and_samples_then_resumes(tiny_path, tmp_path: Path)
 def test_kill_9_mid_run_loses_at_most_the_batch_in_flight(tiny_path, tmp_path: Path) -> None:
     out = tmp_path / "K"
     log = out / "samples" / "niah_single_1.jsonl"
-    args = ["eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "1k", "--limit", "30",
+    args = ["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "1k", "--limit", "30",
             "--batch-size", "2", "--output", str(out)]
     proc = subprocess.Popen([*HARNESS, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -61,11 +61,11 @@ def test_kill_9_mid_run_loses_at_most_the_batch_in_flight(tiny_path, tmp_path: P
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["eval", "--model", "tiny", "--tasks", "niah_singel_1"], "unknown task or group 'niah_singel_1'; did you mean niah_single_1"),
-        (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "4q"], "bad length '4q'"),
+        (["eval", "--model", "tiny-random", "--tasks", "niah_singel_1"], "unknown task or group 'niah_singel_1'; did you mean niah_single_1"),
+        (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "4q"], "bad length '4q'"),
         (["eval", "--model", "./missing/model", "--tasks", "niah_single_1"], "model path './missing/model' does not exist"),
-        (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--model-args", "dtype"], "malformed --model-args entry 'dtype'"),
-        (["eval", "--model", "tiny", "--tasks", "niah_single_1", "--lengths", "16k"], "length 16k is above the maximum context"),
+        (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--model-args", "dtype"], "malformed --model-args entry 'dtype'"),
+        (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "16k"], "length 16k is above the maximum context"),
         (["eval", "--model", "openai:m", "--base-url", "http://127.0.0.1:9/v1", "--tasks", "niah_single_1"],
          "cannot reach the server at http://127.0.0.1:9/v1"),
         (["show", "nosuchrun"], "no run 'nosuchrun'"),
@@ -93,7 +93,7 @@ def test_tasks_and_models_list() -> None:
 @pytest.mark.slow
 def test_eval_ruler_group_on_the_tiny_model(tiny_path, ruler_data, tmp_path: Path) -> None:
     out = tmp_path / "R"
-    result = run("eval", "--model", "tiny", "--tasks", "ruler", "--lengths", "1k,2k", "--limit", "2",
+    result = run("eval", "--model", "tiny-random", "--tasks", "ruler", "--lengths", "1k,2k", "--limit", "2",
                  "--data-dir", str(ruler_data), "--output", str(out))
     assert result.returncode == 0, result.stderr
     data = json.loads((out / "results.json").read_text())
@@ -106,7 +106,7 @@ def test_eval_ruler_group_on_the_tiny_model(tiny_path, ruler_data, tmp_path: Pat
 @pytest.mark.slow
 def test_eval_niah_grid_writes_heatmap(tiny_path, shared_data, tmp_path: Path) -> None:
     out = tmp_path / "N"
-    result = run("eval", "--model", "tiny", "--tasks", "niah", "--lengths", "1k,2k,4k", "--depth-steps", "5",
+    result = run("eval", "--model", "tiny-random", "--tasks", "niah", "--lengths", "1k,2k,4k", "--depth-steps", "5",
                  "--data-dir", str(shared_data), "--output", str(out))
     assert result.returncode == 0, result.stderr
     grid = json.loads((out / "results.json").read_text())["reports"]["niah"]["grid"]

@@ -24,7 +24,7 @@ def data_file(tmp_path_factory) -> Path:
     rng = random.Random(0)
     path = tmp_path_factory.mktemp("train") / "data.jsonl"
     with open(path, "w") as f:
-        for i in range(40):
+        for _ in range(40):
             n = rng.randint(1, 25)
             code = rng.randint(1000, 9999)
             f.write(json.dumps({"prompt": "The grass is green. " * n + f"The code is {code}. The code is",
@@ -34,7 +34,7 @@ def data_file(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_two_stages_write_rope_and_evaluate(tiny_path, data_file, tmp_path) -> None:
-    spec = TrainSpec(model="tiny", data=str(data_file), stages=parse_stages("256:4,512:3:2e5"), rope=parse_rope("yarn:2"),
+    spec = TrainSpec(model="tiny-random", data=str(data_file), stages=parse_stages("256:4,512:3:2e5"), rope=parse_rope("yarn:2"),
                      learning_rate=1e-3, save_steps=2)
     out = train(spec, tmp_path / "ckpt")
     config = json.loads((out / "config.json").read_text())
@@ -55,15 +55,15 @@ def test_another_spec_into_the_same_output_is_refused(tiny_path, data_file, tmp_
     from harness.errors import HarnessError
     from harness.train.trainer import _claim
 
-    _claim(tmp_path, TrainSpec(model="tiny", data=str(data_file), stages=parse_stages("256:2")))
+    _claim(tmp_path, TrainSpec(model="tiny-random", data=str(data_file), stages=parse_stages("256:2")))
     with pytest.raises(HarnessError, match="another spec"):
-        _claim(tmp_path, TrainSpec(model="tiny", data=str(data_file), stages=parse_stages("256:3")))
+        _claim(tmp_path, TrainSpec(model="tiny-random", data=str(data_file), stages=parse_stages("256:3")))
 
 
 @pytest.mark.slow
 def test_kill_mid_training_then_resume(tiny_path, data_file, tmp_path) -> None:
     out = tmp_path / "ckpt"
-    args = [sys.executable, "-m", "harness", "train", "--model", "tiny", "--data", str(data_file), "--stages", "256:400",
+    args = [sys.executable, "-m", "harness", "train", "--model", "tiny-random", "--data", str(data_file), "--stages", "256:40",
             "--save-steps", "5", "--output", str(out)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stage = out / "stages" / "00-256"
@@ -73,8 +73,7 @@ def test_kill_mid_training_then_resume(tiny_path, data_file, tmp_path) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert list(stage.glob("checkpoint-*")) and not (stage / "final").exists()
-    resumed = subprocess.run([*args[:-6], "--stages", "256:400", "--save-steps", "5", "--output", str(out)],
-                             capture_output=True, text=True)
+    resumed = subprocess.run(args, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming 00-256 from checkpoint-" in resumed.stdout
     assert json.loads((out / "manifest.json").read_text())["finished"]
@@ -82,7 +81,7 @@ def test_kill_mid_training_then_resume(tiny_path, data_file, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_lora_merges_into_a_plain_checkpoint(tiny_path, data_file, tmp_path) -> None:
-    spec = TrainSpec(model="tiny", data=str(data_file), stages=parse_stages("256:3"), lora=parse_lora("r=4,alpha=8"),
+    spec = TrainSpec(model="tiny-random", data=str(data_file), stages=parse_stages("256:3"), lora=parse_lora("r=4,alpha=8"),
                      learning_rate=1e-2, save_steps=3)
     out = train(spec, tmp_path / "lora")
     files = {p.name for p in out.iterdir()}
@@ -98,7 +97,7 @@ def test_packed_examples_do_not_attend_across_boundaries(tiny_path) -> None:
     """The training forward pass (train mode, as load_model configures it) keeps packed examples apart."""
     from harness.train.trainer import load_model
 
-    spec = TrainSpec(model="tiny", data="unused", stages=parse_stages("256:1"))
+    spec = TrainSpec(model="tiny-random", data="unused", stages=parse_stages("256:1"))
     model = load_model(str(tiny_path), spec, spec.stages[0])
     model.train()
     a, b = [1, 500, 600, 700, 800], [1, 900, 1000, 1100]

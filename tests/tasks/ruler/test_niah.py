@@ -54,7 +54,7 @@ from harness.models import BUILTINS
 from harness.backends.hf import load_tokenizer
 from harness.prompt import PromptFormat
 from tasks import get_task
-fmt = PromptFormat.create(load_tokenizer(str(BUILTINS["tiny"].ensure())), "auto")
+fmt = PromptFormat.create(load_tokenizer(str(BUILTINS["tiny-random"].ensure())), "auto")
 print(json.dumps([s.to_dict() for s in get_task("niah_single_1").samples(fmt, 1024, 3, seed=11)], sort_keys=True))
 """
 

@@ -137,7 +137,7 @@ from harness.backends.hf import load_tokenizer
 from harness.prompt import PromptFormat
 from tasks import GROUPS, get_task
 from tasks.data import TaskOptions
-fmt = PromptFormat.create(load_tokenizer(str(BUILTINS["tiny"].ensure())), "auto")
+fmt = PromptFormat.create(load_tokenizer(str(BUILTINS["tiny-random"].ensure())), "auto")
 options = TaskOptions(data_dir=Path(sys.argv[1]))
 out = {}
 for name in GROUPS["ruler"].tasks:
