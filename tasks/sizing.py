@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from harness.prompt import TokenCosts
-from harness.types import Prompt
+from harness.types import Prompt, Sample, sample_id
 from tasks.base import Counter
 from tasks.budget import Fitted, fit_to_budget
 
@@ -117,3 +117,49 @@ def middle_cost_of(costs: TokenCosts, items: Sequence[str], sep: str) -> int:
     if len(items) <= 2:
         return 0
     return sum(costs.of([sep + item for item in items[1:-1]]))
+
+
+def costs_of(counter: Counter) -> TokenCosts:
+    """The counter's token-cost cache (every PromptFormat with a tokenizer has one)."""
+    costs = counter.costs
+    if costs is None:
+        raise ValueError("sizing needs a tokenizer")
+    return costs
+
+
+def insert_layout(units: UnitSequence, n: int, inserts: Sequence[tuple[int, str]], costs: TokenCosts,
+                  meta: dict[str, Any] | None = None) -> Layout:
+    """`units[:n]` with `(position, text)` items inserted before the unit at each position
+    (position n appends). Positions must be sorted ascending."""
+    sep = units.sep
+    total = units.cost(n) + sum(costs.of([sep + text for _, text in inserts]))
+    first = inserts[0][1] if inserts and inserts[0][0] == 0 else units.unit(0) if n else inserts[0][1]
+    last = inserts[-1][1] if inserts and inserts[-1][0] >= n else units.unit(n - 1) if n else inserts[-1][1]
+    count = n + len(inserts)
+    if count == 1:
+        return Layout(first, None, 0, lambda: first, meta or {})
+    middle = total - sum(costs.of([sep + first, sep + last]))
+
+    def materialize() -> str:
+        items = units.take(n)
+        for position, text in reversed(inserts):
+            items.insert(position, text)
+        return sep.join(items)
+
+    return Layout(first, last, middle, materialize, meta or {})
+
+
+def to_sample(task: str, length: int, index: int, seed: int, render: Callable[[str], Prompt], answer_prefix: str,
+              fitted: Fitted[Layout], targets: Sequence[str], meta: dict[str, Any]) -> Sample:
+    """Wrap a fitted layout as a Sample (its exact prompt token count included)."""
+    return Sample(
+        id=sample_id(task, length, index, seed),
+        task=task,
+        length=length,
+        index=index,
+        prompt=render(fitted.value.materialize()),
+        targets=tuple(targets),
+        answer_prefix=answer_prefix,
+        prompt_tokens=fitted.tokens,
+        meta={**meta, **fitted.value.meta, "units": fitted.units},
+    )

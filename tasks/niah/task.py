@@ -19,13 +19,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.types import Message, Prompt, Sample, sample_id
+from harness.types import Message, Prompt, Sample
 from tasks.base import Counter, JudgeSpec, Metric, Task
 from tasks.data import TaskOptions
-from tasks.ruler.common import costs_of, insert_layout
 from tasks.ruler.haystacks import load_essay, sentence_starts_below
 from tasks.ruler.scoring import string_match_all
-from tasks.sizing import Layout, fit_layout, unit_sequence
+from tasks.sizing import Layout, costs_of, fit_layout, insert_layout, to_sample, unit_sequence
 
 MAX_NEW_TOKENS = 64
 DEFAULT_DEPTH_STEPS = 11  # 0, 10, ..., 100
@@ -101,31 +100,22 @@ def make_sample(spec: NiahSpec, options: TaskOptions, task: str, counter: Counte
     def build(n: int) -> Layout:
         starts = sentence_starts_below(essay, n)
         total = units.cost(n)
+        tokens_before = [units.cost(s) for s in starts]
         positions = []
         for d in targets:
             if d >= 100:
                 positions.append(n)
                 continue
             # the sentence start at or before d% of the haystack's tokens (reference: back to the last '.')
-            goal = total * d / 100
-            cum = [units.cost(s) for s in starts]
-            k = bisect_right(cum, goal) - 1
+            k = bisect_right(tokens_before, total * d / 100) - 1
             positions.append(starts[k] if k >= 0 else 0)
         inserts = sorted(zip(positions, spec.needles), key=lambda p: p[0])
         return insert_layout(units, n, inserts, costs, {"depth": depth, "needle_depths": targets})
 
     fitted = fit_layout(counter, render, "", build, " ", length - MAX_NEW_TOKENS, min_units=0,
                         first_guess=(length * 3) // 4, what=f"{task} at length {length}", check_key=task)
-    return Sample(
-        id=sample_id(task, length, index, seed),
-        task=task,
-        length=length,
-        index=index,
-        prompt=render(fitted.value.materialize()),
-        targets=spec.answers,
-        prompt_tokens=fitted.tokens,
-        meta={**fitted.value.meta, "question": spec.question, "needles": list(spec.needles), "haystack": essay.digest},
-    )
+    meta = {"question": spec.question, "needles": list(spec.needles), "haystack": essay.digest}
+    return to_sample(task, length, index, seed, render, "", fitted, spec.answers, meta)
 
 
 # -- judge -----------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 
 from harness.types import Sample
 from tasks.base import Counter
-from tasks.ruler.common import build_sample, costs_of, sample_rng, templates
+from tasks.ruler.common import build_sample, sample_rng, templates
 from tasks.ruler.words import common_word_pool, large_word_pool
-from tasks.sizing import Layout
+from tasks.sizing import Layout, costs_of
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from scipy.special import zeta
 
 from harness.types import Sample
 from tasks.base import Counter
-from tasks.ruler.common import build_sample, costs_of, sample_rng, templates
-from tasks.sizing import Layout
+from tasks.ruler.common import build_sample, sample_rng, templates
+from tasks.sizing import Layout, costs_of
 
 
 @dataclass(frozen=True)

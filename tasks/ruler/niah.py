@@ -16,10 +16,10 @@ from harness.prompt import TokenCosts
 from harness.types import Sample
 from tasks.base import Counter
 from tasks.data import TaskOptions
-from tasks.ruler.common import DEPTHS, build_sample, costs_of, insert_layout, sample_rng, templates
+from tasks.ruler.common import DEPTHS, build_sample, sample_rng, templates
 from tasks.ruler.haystacks import NOISE_LINE, load_essay, sentence_starts_below
 from tasks.ruler.values import random_value
-from tasks.sizing import Layout, UnitSequence, unit_sequence
+from tasks.sizing import Layout, UnitSequence, costs_of, insert_layout, unit_sequence
 
 HAYSTACKS = ("noise", "essay", "needle")
 

@@ -18,9 +18,9 @@ from harness.types import Sample
 from tasks.base import Counter
 from tasks.budget import Fitted
 from tasks.data import TaskOptions
-from tasks.ruler.common import costs_of, sample_rng, templates, to_sample
+from tasks.ruler.common import sample_rng, templates
 from tasks.ruler.qa_data import QAData, load_qa
-from tasks.sizing import Layout, count_layout, fit_layout
+from tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
 
 SEP = "\n\n"
 FILL_ROUNDS = 6

@@ -16,9 +16,9 @@ from typing import Callable
 from harness.types import Sample
 from tasks.base import Counter
 from tasks.budget import fit_to_budget
-from tasks.ruler.common import build_sample, costs_of, insert_layout, sample_rng, templates
+from tasks.ruler.common import build_sample, sample_rng, templates
 from tasks.ruler.haystacks import NOISE_LINE
-from tasks.sizing import Layout, count_layout, unit_sequence
+from tasks.sizing import Layout, costs_of, count_layout, insert_layout, unit_sequence
 
 ICL_LENGTH = 500  # RULER sizes its in-context example to 500 tokens with no generation budget
 
