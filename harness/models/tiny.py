@@ -1,7 +1,7 @@
-"""The built-in tiny models, with SmolLM2's tokenizer and no chat template (base models).
+"""The built-in tiny models: base models (no chat template) with their own small tokenizer.
 
-- `tiny-random`: a few-MB randomly initialised Llama (RoPE, RMSNorm, grouped-query attention,
-  SwiGLU), built in seconds, for fast plumbing tests.
+- `tiny-random`: a randomly initialised Llama (RoPE, RMSNorm, SwiGLU; under 1 MB), built in
+  seconds, for fast plumbing tests.
 - `tiny`: `tiny-random` pretrained on retrieval data the project generates (RULER-style needles in
   noise and distractor-needle haystacks at 256-512 tokens, plus number-recall drills), with the
   project's own trainer, in about five minutes on a CPU. The goal is a model that scores clearly
@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from harness.models.smollm2 import load_gguf_tokenizer
 from harness.models.store import publish
 
 CONFIG: dict[str, Any] = {
@@ -24,28 +23,69 @@ CONFIG: dict[str, Any] = {
     "intermediate_size": 192,
     "num_hidden_layers": 2,
     "num_attention_heads": 4,
-    "num_key_value_heads": 2,
+    "num_key_value_heads": 4,
     "max_position_embeddings": 8192,
     "rope_theta": 100000.0,
     "tie_word_embeddings": True,
 }
 SEED = 0
+BUILD_VERSION = 3  # bump when a recipe changes: cached builds of another version are rebuilt
+
+# The tokenizer: byte-level BPE (any text encodes) trained with `tokenizers` on text the project
+# generates. A 4k vocabulary instead of SmolLM2's 49k: the output layer dominated the tiny model's
+# compute (~97%), and with it training is about 10x faster. Numbers become 2-3 digit pieces, which
+# makes copying a 7-digit needle value learnable for a 2-layer model.
+VOCAB_SIZE = 4096
+SPECIAL = "<|endoftext|>"
 
 # Pretraining recipe of `tiny` (see the README's tiny-model section for what it scores).
-TRAIN_EXAMPLES = 6000
+TRAIN_EXAMPLES = 12000
 TRAIN_LENGTH = 512
-TRAIN_STEPS = 1500
-TRAIN_LR = 3e-3
+# Two cosine cycles: the copy (an induction-style skill) appears late in the first and sharpens in
+# the second (loss about 1.0 after the first, far lower after the second; README).
+TRAIN_STAGES = ((TRAIN_LENGTH, 16000), (TRAIN_LENGTH, 14000))
+TRAIN_LR = 2e-3
 TRAIN_SEED = 1000  # sample seeds 1000+: disjoint from evaluation's default seed 42
 
 
+def tokenizer_corpus(seed: int = SEED) -> Iterator[str]:
+    """RULER's templates (repeated, so their words become whole tokens), noise lines, needles."""
+    import tomllib
+
+    from tasks.ruler.haystacks import NOISE_LINE
+    from tasks.ruler.values import random_word_pair
+
+    templates = Path(__file__).resolve().parents[2] / "tasks" / "ruler" / "templates.toml"
+    with open(templates, "rb") as f:
+        texts = [v for family in tomllib.load(f).values() for v in family.values() if isinstance(v, str)]
+    rng = random.Random(seed)
+    for _ in range(300):
+        yield from texts
+    for _ in range(20000):
+        yield NOISE_LINE
+        yield f"One of the special magic numbers for {random_word_pair(rng)} is: {rng.randint(10**6, 10**7 - 1)}."
+
+
+def build_tokenizer() -> Any:
+    """Train the tiny models' byte-level BPE (deterministic: same corpus, same merges)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    raw = Tokenizer(models.BPE(unk_token=None))
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=[SPECIAL], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    raw.train_from_iterator(tokenizer_corpus(), trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=raw, bos_token=SPECIAL, eos_token=SPECIAL, pad_token=SPECIAL)
+
+
 def build_random(target: Path) -> None:
-    """Initialise the tiny Llama with a fixed seed and save it with SmolLM2's tokenizer."""
+    """Initialise the tiny Llama with a fixed seed and save it with its tokenizer."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = load_gguf_tokenizer()
-    tokenizer.chat_template = None
+    tokenizer = build_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         bos_token_id=tokenizer.bos_token_id,
@@ -59,33 +99,33 @@ def build_random(target: Path) -> None:
     def save(tmp: Path) -> None:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        manifest = {"name": "tiny-random", "seed": SEED, "config": CONFIG, "trained": False}
+        manifest = {"name": "tiny-random", "version": BUILD_VERSION, "seed": SEED, "config": CONFIG, "vocab_size": VOCAB_SIZE, "trained": False}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
     publish(target, save)
 
 
-def retrieval_records(tokenizer: Any, count: int, seed: int) -> list[dict[str, str]]:
-    """Half RULER niah prompts (noise and distractor-needle haystacks, 256-512 tokens) with their
-    answers, half recall drills (numbers shown once among noise lines, then asked back)."""
+def retrieval_records(tokenizer: Any, count: int, seed: int,
+                      lengths: tuple[int, ...] = (256, 320, 384, 448, 512)) -> list[dict[str, str]]:
+    """Half RULER niah_single_1 prompts (noise haystack, at the given lengths) with their answers,
+    half recall drills (a number shown once among noise lines, then asked back)."""
     from harness.prompt import PromptFormat
     from tasks import get_task
     from tasks.ruler.haystacks import NOISE_LINE
 
     fmt = PromptFormat.create(tokenizer, "off")
     rng = random.Random(seed)
-    tasks = [get_task("niah_single_1"), get_task("niah_multikey_2")]
+    task = get_task("niah_single_1")
     records = []
     for i in range(count):
         if i % 2 == 0:
-            task = tasks[0] if i % 4 == 0 else tasks[1]
-            sample = task.make_sample(fmt, rng.choice([256, 320, 384, 448, 512]), i, seed + i)
+            sample = task.make_sample(fmt, rng.choice(lengths), i, seed + i)
             records.append({"prompt": str(sample.prompt) + sample.answer_prefix, "completion": f" {sample.targets[0]}."})
         else:
-            numbers = [str(rng.randint(10**6, 10**7 - 1)) for _ in range(rng.randint(1, 4))]
-            lines = [NOISE_LINE] * rng.randint(0, 6)
-            lines.insert(rng.randint(0, len(lines)), "Remember: " + " ".join(numbers) + ".")
-            records.append({"prompt": "\n".join(lines) + "\nThe numbers were", "completion": " " + " ".join(numbers) + "."})
+            number = str(rng.randint(10**6, 10**7 - 1))
+            lines = [NOISE_LINE] * rng.randint(0, 4)
+            lines.insert(rng.randint(0, len(lines)), f"The number is: {number}.")
+            records.append({"prompt": "\n".join(lines) + "\nThe number is", "completion": f" {number}."})
     return records
 
 
@@ -96,7 +136,7 @@ def build_trained(target: Path) -> None:
     from harness.train.trainer import train
 
     base = BUILTINS["tiny-random"].ensure()
-    work = target.parent / ".tiny-build"
+    work = target.parent / f".tiny-build-v{BUILD_VERSION}"
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data.jsonl"
     if not data.exists():
@@ -106,16 +146,20 @@ def build_trained(target: Path) -> None:
         tmp = data.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
         tmp.replace(data)
-    spec = TrainSpec(model=str(base), data=str(data), stages=(Stage(TRAIN_LENGTH, TRAIN_STEPS),),
-                     learning_rate=TRAIN_LR, warmup_ratio=0.02, save_steps=250, seed=SEED)
+    spec = TrainSpec(model=str(base), data=str(data), stages=tuple(Stage(n, steps) for n, steps in TRAIN_STAGES),
+                     learning_rate=TRAIN_LR, warmup_ratio=0.01, save_steps=2000, seed=SEED)
     trained = train(spec, work / "run")
 
     def save(tmp: Path) -> None:
         for item in trained.iterdir():
             if item.is_file():
                 (tmp / item.name).write_bytes(item.read_bytes())
-        manifest = {"name": "tiny", "trained": True, "base": "tiny-random", "examples": TRAIN_EXAMPLES,
-                    "length": TRAIN_LENGTH, "steps": TRAIN_STEPS, "lr": TRAIN_LR}
+        # Declare the context it was trained on: extension recipes (YaRN's original length) start here.
+        config = json.loads((tmp / "config.json").read_text())
+        config["max_position_embeddings"] = TRAIN_LENGTH
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        manifest = {"name": "tiny", "version": BUILD_VERSION, "trained": True, "base": "tiny-random", "examples": TRAIN_EXAMPLES,
+                    "length": TRAIN_LENGTH, "stages": TRAIN_STAGES, "lr": TRAIN_LR}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         (tmp / "train_manifest.json").write_text((trained / "manifest.json").read_text())
 

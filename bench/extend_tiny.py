@@ -1,0 +1,65 @@
+"""The science loop on a laptop: extend the built-in `tiny` (pretrained at 512 tokens) to 2k with
+linear, YaRN and theta RoPE scaling (plus a no-scaling control), and score each on niah_single_1 at
+512-4k. Prints a Markdown table (the README's). Everything runs through the product itself:
+`harness train` and `harness eval` in-process.
+
+    .venv/bin/python bench/extend_tiny.py [--steps 600] [--limit 30] [--out runs/extend-tiny]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from harness.backends.hf import HFBackend, load_tokenizer
+from harness.lengths import format_length
+from harness.models import BUILTINS
+from harness.models.tiny import retrieval_records
+from harness.runner import EvalConfig, evaluate
+from harness.train.rope import parse_rope
+from harness.train.spec import Stage, TrainSpec
+from harness.train.trainer import train
+
+LENGTHS = [512, 1024, 2048, 4096]
+VARIANTS = {"none (control)": None, "linear:4": "linear:4", "yarn:4": "yarn:4", "theta:1e6": "theta:1e6"}
+
+
+def score(model: str, out: Path, limit: int) -> dict[int, float]:
+    backend = HFBackend(model, batch_size=8, max_length=max(LENGTHS))
+    config = EvalConfig(model=model, tasks=["niah_single_1"], lengths=LENGTHS, limit=limit)
+    _, result = evaluate(config, backend, out, None)
+    return {length: result.results["niah_single_1"][str(length)]["score"] for length in LENGTHS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=Path("runs/extend-tiny"))
+    args = parser.parse_args()
+
+    base = BUILTINS["tiny"].ensure()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = args.out / "data-2k.jsonl"
+    if not data.exists():
+        records = retrieval_records(load_tokenizer(str(base)), 4000, seed=7000, lengths=(512, 1024, 1536, 2048))
+        data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    rows = {"tiny (512, no extension)": (score(str(base), args.out / "eval-base", args.limit), 0.0)}
+    for name, rope in VARIANTS.items():
+        spec = TrainSpec(model=str(base), data=str(data), stages=(Stage(2048, args.steps),),
+                         rope=parse_rope(rope) if rope else None, learning_rate=1e-3, warmup_ratio=0.05, save_steps=200)
+        started = time.perf_counter()
+        trained = train(spec, args.out / name.split()[0].replace(":", "-"))
+        minutes = (time.perf_counter() - started) / 60
+        rows[f"+ 2k, {name}"] = (score(str(trained), args.out / f"eval-{trained.name}", args.limit), minutes)
+    print(f"niah_single_1, {args.limit} samples per cell; fine-tuning {args.steps} steps at 2k on 2 CPU cores\n")
+    print("| model | " + " | ".join(format_length(n) for n in LENGTHS) + " | train min |")
+    print("| --- | " + " | ".join("---" for _ in LENGTHS) + " | --- |")
+    for name, (scores, minutes) in rows.items():
+        print(f"| {name} | " + " | ".join(f"{scores[n]:.1f}" for n in LENGTHS) + f" | {minutes:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
