@@ -50,14 +50,11 @@ TRAIN_SEED = 1000  # sample seeds 1000+: disjoint from evaluation's default seed
 
 def tokenizer_corpus(seed: int = SEED) -> Iterator[str]:
     """RULER's templates (repeated, so their words become whole tokens), noise lines, needles."""
-    import tomllib
-
+    from tasks.ruler.common import templates
     from tasks.ruler.haystacks import NOISE_LINE
     from tasks.ruler.values import random_word_pair
 
-    templates = Path(__file__).resolve().parents[2] / "tasks" / "ruler" / "templates.toml"
-    with open(templates, "rb") as f:
-        texts = [v for family in tomllib.load(f).values() for v in family.values() if isinstance(v, str)]
+    texts = [v for family in templates().values() for v in family.values() if isinstance(v, str)]
     rng = random.Random(seed)
     for _ in range(300):
         yield from texts
