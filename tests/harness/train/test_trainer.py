@@ -63,13 +63,13 @@ def test_another_spec_into_the_same_output_is_refused(tiny_path, data_file, tmp_
 @pytest.mark.slow
 def test_kill_mid_training_then_resume(tiny_path, data_file, tmp_path) -> None:
     out = tmp_path / "ckpt"
-    args = [sys.executable, "-m", "harness", "train", "--model", "tiny-random", "--data", str(data_file), "--stages", "256:40",
+    args = [sys.executable, "-m", "harness", "train", "--model", "tiny-random", "--data", str(data_file), "--stages", "256:300",
             "--save-steps", "5", "--output", str(out)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stage = out / "stages" / "00-256"
     deadline = time.time() + 180
     while time.time() < deadline and not list(stage.glob("checkpoint-10")):
-        time.sleep(0.2)
+        time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert list(stage.glob("checkpoint-*")) and not (stage / "final").exists()
