@@ -112,13 +112,6 @@ def fit_layout(
     return fitted
 
 
-def middle_cost_of(costs: TokenCosts, items: Sequence[str], sep: str) -> int:
-    """`sum(count(sep + item))` for items[1:-1] (for layouts built from short explicit lists)."""
-    if len(items) <= 2:
-        return 0
-    return sum(costs.of([sep + item for item in items[1:-1]]))
-
-
 def costs_of(counter: Counter) -> TokenCosts:
     """The counter's token-cost cache (every PromptFormat with a tokenizer has one)."""
     costs = counter.costs

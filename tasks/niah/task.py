@@ -14,7 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -157,7 +157,3 @@ def niah_task(name: str, kind: str, options: TaskOptions | None = None) -> Task:
         judge=JudgeSpec(judge_prompt, parse_rating, int(templates()["judge"]["max_tokens"])),
         report=partial(grid_report, name),
     )
-
-
-def depths_of(samples: Sequence[Any]) -> list[float]:
-    return sorted({float(s.meta["depth"]) for s in samples})
