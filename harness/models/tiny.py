@@ -4,9 +4,9 @@
   seconds, for fast plumbing tests.
 - `tiny`: `tiny-random` pretrained on retrieval data the project generates (RULER-style needles in
   noise and distractor-needle haystacks at 256-512 tokens, plus number-recall drills), with the
-  project's own trainer, in about five minutes on a CPU. The goal is a model that scores clearly
-  above zero on niah_single_1 at 512 tokens, the starting point of the context-extension demo; the
-  current recipe does not reach it yet (it learns the answer format, not yet the copy: README).
+  project's own trainer (about 14 minutes on 2 CPU cores). It retrieves within its trained context
+  (niah_single_1: 83 at 256 tokens, 57 at 512) and not beyond (0 at 1k): the starting point of
+  the context-extension demo (README).
 """
 
 from __future__ import annotations
