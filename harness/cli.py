@@ -48,7 +48,7 @@ def _batch_size(value: str) -> int | str:
 def eval_command(
     model: str = typer.Option(..., help="checkpoint path, hub id, built-in name, openai:NAME or vllm:PATH"),
     tasks: str = typer.Option(..., help="comma-separated tasks or groups (see `harness tasks`)"),
-    lengths: str = typer.Option("4k", help="comma-separated context lengths: 4k,8k,128k or plain integers"),
+    lengths: str = typer.Option("4k", help="comma-separated context lengths: 4k,8k,128k, plain integers, or max (the model's)"),
     limit: Optional[int] = typer.Option(None, help="samples per task and length (default: the task's own)"),
     output: Optional[Path] = typer.Option(None, help="output directory (default runs/<model>); reruns resume"),
     seed: int = typer.Option(42, help="seed for sample generation"),
@@ -61,6 +61,8 @@ def eval_command(
     task_args: Optional[str] = typer.Option(None, help="task arguments k=v,... (e.g. haystack_dir=PATH)"),
     depths: Optional[str] = typer.Option(None, help="niah: needle depths in percent, e.g. 0,25,50,75,100"),
     depth_steps: Optional[int] = typer.Option(None, help="niah: N evenly spaced depths in [0, 100]"),
+    truncate: str = typer.Option("middle", help="real-document tasks: middle (first + last half), left (keep the end) or skip"),
+    prompt_style: Optional[str] = typer.Option(None, help="infinitebench: chat or completion templates (default: by chat template)"),
     judge: Optional[str] = typer.Option(None, help="score judged tasks with this model (same specs as --model)"),
     judge_base_url: Optional[str] = typer.Option(None, help="openai judge: API base URL"),
     judge_tokenizer: Optional[str] = typer.Option(None, help="openai judge: tokenizer path or hub id"),
@@ -75,7 +77,10 @@ def eval_command(
     from tasks import resolve
 
     task_names = resolve([t.strip() for t in tasks.split(",") if t.strip()])
-    parsed_lengths = parse_lengths(lengths)
+    length_specs = [p.strip() for p in lengths.split(",") if p.strip()]
+    if not length_specs:
+        raise HarnessError(f"bad --lengths {lengths!r}: no lengths given")
+    parsed_lengths = parse_lengths(",".join(p for p in length_specs if p != "max")) if set(length_specs) - {"max"} else []
     args = parse_model_args(model_args)
     size = _batch_size(batch_size)
     if chat_template not in ("auto", "on", "off"):
@@ -92,7 +97,17 @@ def eval_command(
         extra_task_args["depths"] = [_depth(d) for d in depths.split(",") if d.strip()]
     if depth_steps is not None:
         extra_task_args["depth_steps"] = depth_steps
+    if truncate != "middle":  # only non-defaults enter task args (and so the fingerprints of existing runs stay)
+        from tasks.truncation import check_mode
+
+        extra_task_args["truncate"] = check_mode(truncate)
+    if prompt_style is not None:
+        if prompt_style not in ("chat", "completion"):
+            raise HarnessError(f"bad --prompt-style {prompt_style!r}: expected chat or completion")
+        extra_task_args["prompt_style"] = prompt_style
     backend = load_backend(model, **backend_kwargs)
+    if "max" in length_specs and backend.max_length not in parsed_lengths:
+        parsed_lengths.append(backend.max_length)
     judge_obj = _judge(judge, model, backend, judge_base_url, judge_tokenizer) if judge else None
     config = EvalConfig(
         model=model,

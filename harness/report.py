@@ -22,7 +22,7 @@ def result_table(result: Result, fmt: str = "simple") -> str:
         scores = [info["lengths"].get(str(length), {}).get("score") for length in lengths]
         rows.append([f"[{group}]", *scores, info["avg"]])
     table = tabulate(rows, headers=headers, floatfmt=".2f", tablefmt=fmt, missingval="-")
-    return "\n".join([table, *group_summaries(result)])
+    return "\n".join([table, *group_summaries(result), *truncation_summaries(result)])
 
 
 def group_summaries(result: Result) -> list[str]:
@@ -38,4 +38,19 @@ def group_summaries(result: Result) -> list[str]:
             f"{group}{partial}: Avg {info['avg']:.2f}, wAvg(inc) {info['wavg_inc']:.2f}, wAvg(dec) {info['wavg_dec']:.2f}, "
             f"effective length {shown} (> {info['effective_threshold']})"
         )
+    return lines
+
+
+def truncation_summaries(result: Result) -> list[str]:
+    """One line per task that truncates its inputs: how many samples were truncated or skipped, per length."""
+    lines = []
+    for task, cells in sorted(result.results.items()):
+        parts = [
+            f"{format_length(int(length))} {cell['truncated']}/{cell['n'] + cell['skipped']} truncated"
+            + (f", {cell['skipped']} skipped" if cell["skipped"] else "")
+            for length, cell in sorted(cells.items(), key=lambda kv: int(kv[0]))
+            if "truncated" in cell and (cell["truncated"] or cell["skipped"])
+        ]
+        if parts:
+            lines.append(f"{task}: " + "; ".join(parts))
     return lines

@@ -46,28 +46,38 @@ class Result:
                    {k: v for k, v in data.items() if k not in known})
 
 
-def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per task and length: the metric's aggregate, the stderr of the mean, and n."""
+def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int],
+              skipped: dict[tuple[str, int], int] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per task and length: the metric's aggregate, the stderr of the mean, and n; for tasks that
+    truncate or skip inputs, how many samples were truncated and skipped."""
+    skipped = skipped or {}
     grouped: dict[tuple[str, int], list[float]] = defaultdict(list)
     judge_failed: dict[tuple[str, int], int] = defaultdict(int)
+    truncated: dict[tuple[str, int], int] = defaultdict(int)
+    truncating = {r.task for r in records if "truncated_from" in r.meta} | {task for task, _ in skipped}
     for record in records:
         grouped[(record.task, record.length)].append(record.score)
         judge_failed[(record.task, record.length)] += bool(record.meta.get("judge_failed"))
+        truncated[(record.task, record.length)] += bool(record.meta.get("truncated_from"))
     table: dict[str, dict[str, dict[str, Any]]] = {}
     for task in tasks:
         for length in lengths:
             scores = grouped.get((task.name, length))
-            if not scores:
+            if not scores and not skipped.get((task.name, length)):
                 continue
-            table.setdefault(task.name, {})[str(length)] = {
-                "score": round(task.metric.aggregate(scores), 4),
-                "stderr": round(stderr_of_mean(scores), 4),
-                "n": len(scores),
+            cell: dict[str, Any] = {
+                "score": round(task.metric.aggregate(scores), 4) if scores else None,
+                "stderr": round(stderr_of_mean(scores), 4) if scores else None,
+                "n": len(scores or ()),
                 "metric": task.metric.name,
                 "higher_is_better": task.metric.higher_is_better,
             }
+            if task.name in truncating:
+                cell["truncated"] = truncated[(task.name, length)]
+                cell["skipped"] = skipped.get((task.name, length), 0)
             if "judge_reply" in next((r.meta for r in records if r.task == task.name), {}):
-                table[task.name][str(length)]["judge_failed"] = judge_failed[(task.name, length)]
+                cell["judge_failed"] = judge_failed[(task.name, length)]
+            table.setdefault(task.name, {})[str(length)] = cell
     return table
 
 
@@ -82,7 +92,9 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
         lengths = sorted({length for t in present for length in table[t]}, key=int)
         per_length = {}
         for length in lengths:
-            scores = [table[t][length]["score"] for t in present if length in table[t]]
+            scores = [table[t][length]["score"] for t in present if table[t].get(length, {}).get("score") is not None]
+            if not scores:
+                continue
             per_length[length] = {"score": round(mean(scores), 4), "tasks": len(scores)}
         avg = round(mean([v["score"] for v in per_length.values()]), 4)
         out[group] = {"lengths": per_length, "avg": avg, "tasks": present, "complete": len(present) == len(spec.tasks)}

@@ -73,6 +73,7 @@ class Store:
                     (run_id, task, int(length), cell["metric"], cell["score"], cell["stderr"], cell["n"])
                     for task, by_length in result.results.items()
                     for length, cell in by_length.items()
+                    if cell["score"] is not None  # every sample skipped: no score to store
                 ],
             )
 

@@ -48,8 +48,29 @@ def _register_niah() -> None:
     TASKS.register("niah_multi", lambda options: niah_task("niah_multi", "multi", options))
 
 
+def _register_infinitebench() -> None:
+    from tasks.infinitebench.task import TASK_NAMES, infinitebench_task
+
+    for name in TASK_NAMES:
+        TASKS.register(f"infinitebench_{name}", partial(_call_with_options, infinitebench_task, name))
+    GROUPS["infinitebench"] = Group([f"infinitebench_{n}" for n in TASK_NAMES], None, "InfiniteBench's 12 tasks (real documents)")
+
+
+def _register_longbench() -> None:
+    from tasks.longbench.task import DATASETS, E_DATASETS, longbench_task
+
+    for name in DATASETS:
+        TASKS.register(f"longbench_{name}", partial(_call_with_options, longbench_task, name))
+    for name in E_DATASETS:
+        TASKS.register(f"longbench_e_{name}", partial(_call_with_options, partial(longbench_task, e=True), name))
+    GROUPS["longbench"] = Group([f"longbench_{n}" for n in DATASETS], None, "LongBench v1's 21 datasets")
+    GROUPS["longbench_e"] = Group([f"longbench_e_{n}" for n in E_DATASETS], None, "LongBench-E's 13 datasets (length buckets)")
+
+
 _register_ruler()
 _register_niah()
+_register_infinitebench()
+_register_longbench()
 
 
 def get_task(name: str, options: TaskOptions | None = None) -> Task:

@@ -3,6 +3,11 @@
 A task builds samples with `make_sample(counter, length, index, seed)` (pure: the same inputs give
 the same sample) and scores an output with its metric. Tasks never import a backend: token
 counting arrives as a `Counter`.
+
+Sample `meta` keys the runner reads: `skipped` (a reason: the sample is not run, only counted),
+`truncated_from` (prompt tokens before truncation, 0 when it fit: tasks that set it get truncated
+and skipped counts in the results) and
+`max_new_tokens` (a per-sample generation cap).
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ class Counter(Protocol):
 
     @property
     def costs(self) -> TokenCosts | None: ...
+
+    @property
+    def tokenizer(self) -> Any: ...
 
     def count(self, prompt: Prompt, answer_prefix: str = "") -> int: ...
 
@@ -81,6 +89,9 @@ class Task:
     params: dict[str, object] = field(default_factory=dict)
     judge: JudgeSpec | None = None
     report: Reporter | None = None  # extra results and files (e.g. a NIAH heatmap) from the scored samples
+    score_sample: Callable[[Sample, str], float] | None = None  # a scorer that needs the sample (its meta), not only targets
+    size: Callable[[], int] | None = None  # how many samples the task's data holds (real-document tasks)
+    data_digest: Callable[[], str] | None = None  # content digest of the task's data (sample caches key on it)
 
     def samples(self, counter: Counter, length: int, n: int, seed: int) -> list[Sample]:
         """`n` samples sized to `length` tokens (prompt + generation)."""
@@ -88,4 +99,10 @@ class Task:
 
     def score(self, sample: Sample, output: str) -> float:
         """Score one model output against the sample's targets."""
+        if self.score_sample is not None:
+            return self.score_sample(sample, self.postprocess(output))
         return self.metric.per_sample(self.postprocess(output), sample.targets)
+
+    def max_new_tokens_for(self, sample: Sample) -> int:
+        """Generation budget of one sample: the task's, unless the sample caps it (`meta["max_new_tokens"]`)."""
+        return int(sample.meta.get("max_new_tokens", self.max_new_tokens))

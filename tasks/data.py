@@ -29,6 +29,14 @@ class TaskOptions:
         env = os.environ.get("HARNESS_DATA_DIR")
         return Path(env).expanduser() if env else None
 
+    def find_optional(self, arg: str, relative: str, what: str) -> Path | None:
+        """Like `find`, but None (not an error) when neither the task arg nor `<data dir>/<relative>` exists."""
+        given = self.args.get(arg)
+        root = self.data_root()
+        if given or (root is not None and (root / relative).exists()):
+            return self.find(arg, relative, what)
+        return None
+
     def find(self, arg: str, relative: str, what: str) -> Path:
         """The path given as task arg `arg`, else `<data dir>/<relative>`; a clear error when missing."""
         given = self.args.get(arg)
@@ -51,3 +59,29 @@ def file_digest(paths: list[Path]) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a jsonl file (blank lines skipped); a bad line is an error naming file and line."""
+    import json
+
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise HarnessError(f"{path}:{number}: not valid JSON ({error.msg})") from error
+            if not isinstance(record, dict):
+                raise HarnessError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+            records.append(record)
+    return records
+
+
+def require_fields(record: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
+    """Raise naming the first missing field of `record`."""
+    for name in fields:
+        if name not in record:
+            raise HarnessError(f"{where}: missing field {name!r} (has {', '.join(sorted(record)) or 'none'})")

@@ -106,8 +106,9 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     done = {r.id for t in tasks for r in SampleLog(output / "samples" / f"{t.name}.jsonl").read()}
     t0 = time.perf_counter()
     cache = SampleCache() if config.use_sample_cache else None
-    work = build_work(tasks, config.lengths, config.limit, config.seed, tokenizer, config.chat_template, done,
+    plan = build_work(tasks, config.lengths, config.limit, config.seed, tokenizer, config.chat_template, done,
                       options, cache)
+    work = plan.work
     build_s = time.perf_counter() - t0
     generate_s = execute(backend, work, backend.batch_hint, output, judge) if work else 0.0
 
@@ -115,7 +116,7 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     records: list[ScoredSample] = []
     for task in tasks:
         records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read() if (r.task, r.length) in wanted]
-    table = aggregate(tasks, records, config.lengths)
+    table = aggregate(tasks, records, config.lengths, plan.skipped)
     reports = {
         task.name: report
         for task in tasks

@@ -80,7 +80,7 @@ def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Pat
         for batch in batches(work, batch_size):
             requests = [
                 item.prompt_format.request(
-                    item.sample.prompt, item.sample.answer_prefix, item.task.max_new_tokens, item.task.stop
+                    item.sample.prompt, item.sample.answer_prefix, item.task.max_new_tokens_for(item.sample), item.task.stop
                 )
                 for item in batch
             ]

@@ -35,6 +35,14 @@ def check_lengths(lengths: list[int], max_length: int, model: str) -> None:
         )
 
 
+@dataclass
+class Plan:
+    """The samples to run, and per (task, length) how many samples were skipped (too long to fit)."""
+
+    work: list[WorkItem]
+    skipped: dict[tuple[str, int], int]
+
+
 def build_work(
     tasks: list[Task],
     lengths: list[int],
@@ -45,22 +53,30 @@ def build_work(
     done: set[str],
     options: TaskOptions | None = None,
     cache: SampleCache | None = None,
-) -> list[WorkItem]:
-    """Every (task, length, index) sample not in `done`, with its prompt sized and counted."""
+) -> Plan:
+    """Every (task, length, index) sample not in `done`, with its prompt sized and counted.
+
+    Real-document tasks hold a fixed number of samples: `n` (or the task's default) is capped by it.
+    Samples whose `meta["skipped"]` gives a reason are counted, not run."""
     options = options or TaskOptions()
     shared = PromptFormat.create(tokenizer, chat_mode)
-    work: list[WorkItem] = []
+    plan = Plan([], {})
     for task in tasks:
         fmt = PromptFormat.create(tokenizer, chat_mode, task.chat, costs=shared.costs)
         count = n if n is not None else task.num_samples
+        if task.size is not None:
+            count = min(count, task.size())
         for length in lengths:
             if cache is not None:
                 samples = cache.samples(task, options, fmt, length, count, seed)
             else:
                 samples = task.samples(fmt, length, count, seed)
             for sample in samples:
+                if sample.meta.get("skipped"):
+                    plan.skipped[(task.name, length)] = plan.skipped.get((task.name, length), 0) + 1
+                    continue
                 if sample.id in done:
                     continue
                 tokens = sample.prompt_tokens or fmt.count(sample.prompt, sample.answer_prefix)
-                work.append(WorkItem(task, sample, fmt, tokens))
-    return work
+                plan.work.append(WorkItem(task, sample, fmt, tokens))
+    return plan

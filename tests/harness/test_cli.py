@@ -114,3 +114,27 @@ def test_eval_niah_grid_writes_heatmap(tiny_path, shared_data, tmp_path: Path) -
     grid = json.loads((out / "results.json").read_text())["reports"]["niah"]["grid"]
     assert grid["lengths"] == [1024, 2048, 4096] and len(grid["depths"]) == 5
     assert (out / "niah_heatmap.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_real_document_benchmarks_across_lengths(tiny_path, tmp_path: Path) -> None:
+    from tests.tasks.longdoc_fixtures import write_infinitebench, write_longbench
+
+    data = write_longbench(write_infinitebench(tmp_path / "data"), n=2)
+    out = tmp_path / "out"
+    done = run("eval", "--model", "tiny-random", "--tasks", "infinitebench_passkey,longbench_trec,longbench_e_lcc",
+               "--data-dir", str(data), "--lengths", "256,max", "--limit", "2", "--output", str(out), "--model-args", "max_length=1024")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())["results"]
+    assert set(results["infinitebench_passkey"]) == {"256", "1024"}
+    assert results["infinitebench_passkey"]["256"]["truncated"] == 2
+    assert "infinitebench_passkey: 256 2/2 truncated" in done.stdout
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--truncate", "right", "bad --truncate 'right'"),
+    ("--prompt-style", "base", "bad --prompt-style 'base'"),
+])
+def test_bad_truncation_flags_are_named(flag: str, value: str, message: str) -> None:
+    done = run("eval", "--model", "tiny-random", "--tasks", "infinitebench_passkey", flag, value)
+    assert done.returncode == 2 and message in done.stderr

@@ -1,0 +1,77 @@
+"""Where a real-document benchmark's examples come from: one jsonl file per task in a local
+directory (the benchmark's published files), else its hub dataset through `datasets`.
+
+Rows are loaded once per process and carry a digest (the file's bytes, or the hub dataset's
+fingerprint) that sample caches key on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.errors import HarnessError
+from tasks.data import TaskOptions, file_digest, read_jsonl, require_fields
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A task's examples in file order, where they came from, and their content digest."""
+
+    rows: tuple[dict[str, Any], ...]
+    source: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class DocSource:
+    """One benchmark's data: the task arg and `--data-dir` subfolder naming its local directory,
+    the file name of a task, and how to load a task from the hub."""
+
+    benchmark: str
+    folder: str
+    file_name: Callable[[str], str]
+    hub: Callable[[str], Any]
+    fields: tuple[str, ...]
+
+    def local_dir(self, options: TaskOptions) -> Path | None:
+        return options.find_optional(self.folder, self.folder, self.benchmark)
+
+    def load(self, options: TaskOptions, name: str) -> Rows:
+        """The rows of task `name` (local file first, then the hub)."""
+        directory = self.local_dir(options)
+        if directory is not None:
+            return _read_local(directory / self.file_name(name), self.fields)
+        return _hub_rows(self, name)
+
+    def from_hub(self, name: str) -> Rows:
+        """Task `name` from the hub (uncached: `load` caches it per process)."""
+        try:
+            dataset = self.hub(name)
+        except Exception as error:  # datasets raises many types when offline or when the id is wrong
+            raise HarnessError(
+                f"{self.benchmark} {name}: could not load from the hub ({type(error).__name__}: {str(error)[:200]}); "
+                f"pass --data-dir D with D/{self.folder}/{self.file_name(name)} (the published jsonl) "
+                f"or --task-args {self.folder}=DIR"
+            ) from error
+        rows = tuple(dict(row) for row in dataset)
+        for i, row in enumerate(rows):
+            require_fields(row, self.fields, f"{self.benchmark} {name} (hub) row {i}")
+        return Rows(rows, f"hub:{getattr(dataset, 'info', None) and dataset.info.dataset_name}", str(getattr(dataset, "_fingerprint", "")))
+
+
+@lru_cache(maxsize=64)
+def _hub_rows(source: DocSource, name: str) -> Rows:
+    return source.from_hub(name)
+
+
+@lru_cache(maxsize=64)
+def _read_local(path: Path, fields: tuple[str, ...]) -> Rows:
+    if not path.exists():
+        raise HarnessError(f"{path} does not exist (expected the benchmark's published jsonl for this task)")
+    rows = read_jsonl(path)
+    for number, row in enumerate(rows, 1):
+        require_fields(row, fields, f"{path} record {number}")
+    return Rows(tuple(rows), str(path), file_digest([path]))

@@ -1,0 +1,180 @@
+"""LongBench (v1): 21 datasets, and LongBench-E (13 of them, bucketed by length), on the published
+files, truncated to each context length.
+
+As the reference (`pred.py`, `eval.py`, `metrics.py` @2e00731): the dataset's prompt filled with
+the example's fields, middle truncation of the prompt tokens, the chat template except for trec,
+triviaqa, samsum, lsht, lcc and repobench-p, per-dataset generation lengths; each example scored as
+the best over its answers (first line only for trec, triviaqa, samsum, lsht), the mean x 100.
+One deviation: samsum stops on EOS only (the reference also stops on a newline, after forbidding
+an empty answer with `min_length`); first-line scoring gives the same answer line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.errors import HarnessError
+from harness.types import Sample, ScoredSample, sample_id
+from tasks.base import Counter, Metric, Task, mean
+from tasks.data import TaskOptions
+from tasks.docsource import DocSource, Rows
+from tasks.textmetrics import code_similarity, qa_f1, qa_f1_zh_words, rouge_l, rouge_l_zh
+from tasks.truncation import check_mode, fit, generation_budget
+
+HUB_ID = "THUDM/LongBench"
+NO_CHAT = ("trec", "triviaqa", "samsum", "lsht", "lcc", "repobench-p")
+FIRST_LINE = ("trec", "triviaqa", "samsum", "lsht")
+E_DATASETS = ("qasper", "multifieldqa_en", "hotpotqa", "2wikimqa", "gov_report", "multi_news", "trec", "triviaqa",
+              "samsum", "passage_count", "passage_retrieval_en", "lcc", "repobench-p")
+ALL = 10**9
+BUCKETS = (("0-4k", 4000), ("4-8k", 8000), ("8k+", None))
+
+
+def count_score(prediction: str, truth: str, all_classes: list[str]) -> float:
+    """Share of the numbers in the output that equal the count."""
+    numbers = re.findall(r"\d+", prediction)
+    return sum(n == str(truth) for n in numbers) / len(numbers) if numbers else 0.0
+
+
+def _retrieval(pattern: str) -> Callable[[str, str, list[str]], float]:
+    def score(prediction: str, truth: str, all_classes: list[str]) -> float:
+        matches = re.findall(pattern, truth)
+        if not matches:
+            raise HarnessError(f"LongBench retrieval answer {truth!r} does not match {pattern!r}")
+        numbers = re.findall(r"\d+", prediction)
+        return sum(n == matches[0] for n in numbers) / len(numbers) if numbers else 0.0
+
+    return score
+
+
+def classification_score(prediction: str, truth: str, all_classes: list[str]) -> float:
+    """1 / (number of classes named in the output) when the true class is among them; a class
+    contained in the true class's name (and not equal to it) does not count."""
+    matched = [c for c in all_classes if c in prediction]
+    for term in matched:  # removing while iterating (it skips the next term), exactly as the reference does
+        if term in truth and term != truth:
+            matched.remove(term)
+    return 1.0 / len(matched) if truth in matched else 0.0
+
+
+def _plain(metric: Callable[[str, str], float]) -> Callable[[str, str, list[str]], float]:
+    return lambda prediction, truth, all_classes: metric(prediction, truth)
+
+
+METRICS: dict[str, tuple[str, Callable[[str, str, list[str]], float]]] = {
+    **{d: ("qa_f1", _plain(qa_f1)) for d in ("narrativeqa", "qasper", "multifieldqa_en", "hotpotqa", "2wikimqa", "musique", "triviaqa")},
+    "multifieldqa_zh": ("qa_f1_zh", _plain(qa_f1_zh_words)),
+    **{d: ("rouge_zh", _plain(rouge_l_zh)) for d in ("dureader", "vcsum")},
+    **{d: ("rouge", _plain(rouge_l)) for d in ("gov_report", "qmsum", "multi_news", "samsum")},
+    **{d: ("classification", classification_score) for d in ("trec", "lsht")},
+    "passage_retrieval_en": ("retrieval", _retrieval(r"Paragraph (\d+)")),
+    "passage_retrieval_zh": ("retrieval_zh", _retrieval(r"段落(\d+)")),
+    "passage_count": ("count", count_score),
+    **{d: ("code_sim", _plain(code_similarity)) for d in ("lcc", "repobench-p")},
+}
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, Any]:
+    """The datasets' prompts and generation lengths (`templates.toml` beside this file)."""
+    with open(Path(__file__).with_name("templates.toml"), "rb") as f:
+        return tomllib.load(f)
+
+
+def _hub(config: str) -> Any:
+    import datasets
+
+    return datasets.load_dataset(HUB_ID, config, split="test")
+
+
+SOURCE = DocSource("LongBench", "longbench", lambda config: f"{config}.jsonl", _hub, ("context", "input", "answers"))
+
+
+def first_line(text: str) -> str:
+    return text.lstrip("\n").split("\n")[0]
+
+
+def score_example(dataset: str, prediction: str, answers: tuple[str, ...], all_classes: list[str]) -> float:
+    """The reference's per-example score (0-1): the best over the answers."""
+    if dataset in FIRST_LINE:
+        prediction = first_line(prediction)
+    metric = METRICS[dataset][1]
+    return max((metric(prediction, truth, all_classes) for truth in answers), default=0.0)
+
+
+def make_sample(task_name: str, dataset: str, options: TaskOptions, load: Callable[[], Rows],
+                counter: Counter, length: int, index: int, seed: int) -> Sample:
+    """The `index`-th example, its prompt fitted into `length` tokens."""
+    data = load()
+    if index >= len(data.rows):
+        raise HarnessError(f"LongBench {dataset}: {data.source} has {len(data.rows)} examples, asked for #{index}")
+    row = data.rows[index]
+    spec = templates()[dataset]
+    text = spec["prompt"].format(**{**row, "context": row["context"], "input": row["input"]})
+    new_tokens = generation_budget(spec["max_new_tokens"], length)
+    fitted = fit(counter, text, lambda body: body, length - new_tokens, check_mode(str(options.args.get("truncate", "middle"))))
+    meta: dict[str, Any] = {"example_id": row.get("_id", index), "all_classes": list(row.get("all_classes") or []),
+                            "source_length": row.get("length")}
+    meta["truncated_from"] = fitted.tokens_before  # 0: the prompt fit untouched
+    if fitted.skipped:
+        meta["skipped"] = fitted.skipped
+    if new_tokens < spec["max_new_tokens"]:
+        meta["max_new_tokens"] = new_tokens
+    answers = row["answers"] if isinstance(row["answers"], list) else [row["answers"]]
+    return Sample(
+        id=sample_id(task_name, length, index, seed),
+        task=task_name,
+        length=length,
+        index=index,
+        prompt=fitted.text,
+        targets=tuple(str(a) for a in answers),
+        meta=meta,
+    )
+
+
+def bucket_of(source_length: int) -> str:
+    """LongBench-E's bucket of an example by its length field (words, or characters for Chinese)."""
+    return next(name for name, bound in BUCKETS if bound is None or source_length < bound)
+
+
+def e_report(records: list[ScoredSample], output: Path) -> dict[str, Any]:
+    """LongBench-E's scores per length bucket, at each evaluated context length."""
+    by_length: dict[str, dict[str, list[float]]] = {}
+    for record in records:
+        source_length = record.meta.get("source_length")
+        if source_length is None:
+            continue
+        by_length.setdefault(str(record.length), {}).setdefault(bucket_of(int(source_length)), []).append(record.score)
+    return {"buckets": {length: {name: round(mean(buckets[name]), 2) for name, _ in BUCKETS if name in buckets}
+                        for length, buckets in sorted(by_length.items(), key=lambda kv: int(kv[0]))}}
+
+
+def longbench_task(dataset: str, options: TaskOptions, e: bool = False) -> Task:
+    """One LongBench dataset (`e`: its LongBench-E file); data read on first use."""
+    spec = templates()[dataset]
+    check_mode(str(options.args.get("truncate", "middle")))
+    config = f"{dataset}_e" if e else dataset
+    task_name = f"longbench_e_{dataset}" if e else f"longbench_{dataset}"
+    load = partial(SOURCE.load, options, config)
+    metric_name, metric = METRICS[dataset]
+    return Task(
+        name=task_name,
+        make_sample=partial(make_sample, task_name, dataset, options, load),
+        metric=Metric(metric_name, lambda output, targets: 100.0 * score_example(dataset, output, tuple(targets), [])),
+        max_new_tokens=spec["max_new_tokens"],
+        postprocess=lambda text: text,
+        chat=dataset not in NO_CHAT,
+        num_samples=ALL,  # every example of the file (`size`), unless --limit
+        params={"benchmark": "longbench", "dataset": config, "truncate": options.args.get("truncate", "middle")},
+        score_sample=lambda sample, output: 100.0 * score_example(dataset, output, sample.targets, sample.meta.get("all_classes", [])),
+        size=lambda: len(load().rows),
+        data_digest=lambda: load().digest,
+        report=e_report if e else None,
+    )
+
+
+DATASETS = tuple(METRICS)
