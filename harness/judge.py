@@ -34,8 +34,11 @@ class Judge:
         with closing(sqlite3.connect(self.cache_path)) as db, db:
             db.execute("CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, judge TEXT, prompt TEXT, reply TEXT)")
 
-    def _key(self, prompt: Sequence[Message], max_tokens: int) -> str:
-        blob = json.dumps({"judge": self.name, "prompt": list(prompt), "max_tokens": max_tokens}, sort_keys=True)
+    def _key(self, prompt: Sequence[Message], max_tokens: int, attempt: int = 0) -> str:
+        spec: dict[str, Any] = {"judge": self.name, "prompt": list(prompt), "max_tokens": max_tokens}
+        if attempt:
+            spec["attempt"] = attempt  # a re-ask after an unreadable verdict is its own cached call
+        blob = json.dumps(spec, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _request(self, prompt: Sequence[Message], max_tokens: int) -> GenerationRequest:
@@ -43,9 +46,9 @@ class Judge:
             return self.format.request(list(prompt), "", max_tokens)
         return GenerationRequest(text=as_text(list(prompt)), max_tokens=max_tokens, messages=tuple(prompt))
 
-    def replies(self, prompts: Sequence[Sequence[Message]], max_tokens: int) -> list[str]:
-        """The judge's reply to each prompt, from the cache when it has them."""
-        keys = [self._key(p, max_tokens) for p in prompts]
+    def replies(self, prompts: Sequence[Sequence[Message]], max_tokens: int, attempt: int = 0) -> list[str]:
+        """The judge's reply to each prompt, from the cache when it has them (`attempt` > 0: a re-ask)."""
+        keys = [self._key(p, max_tokens, attempt) for p in prompts]
         with closing(sqlite3.connect(self.cache_path)) as db:
             rows = db.execute(
                 f"SELECT key, reply FROM judgments WHERE key IN ({','.join('?' * len(keys))})", keys

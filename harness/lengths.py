@@ -35,7 +35,9 @@ def parse_lengths(spec: str) -> list[int]:
 
 
 def format_length(tokens: int) -> str:
-    """The short form of a length: 4096 -> `4k`, 3000 -> `3000`."""
+    """The short form of a length: 4096 -> `4k`, 3000 -> `3000`; 0 -> `short` (short-context tasks)."""
+    if tokens == 0:
+        return "short"
     if tokens % (1024 * 1024) == 0:
         return f"{tokens // (1024 * 1024)}M"
     if tokens % 1024 == 0:

@@ -41,7 +41,9 @@ class Registry(Generic[T]):
         """The entry for `name`, importing it if lazy; an unknown name raises with suggestions."""
         if name not in self._entries:
             close = difflib.get_close_matches(name, list(self._entries), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(self._entries))}"
+            names = sorted(self._entries)
+            shown = ", ".join(names) if len(names) <= 20 else f"{', '.join(names[:20])}, ... ({len(names)} in all)"
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {shown}"
             raise HarnessError(f"unknown {self.kind} {name!r}{hint}")
         entry = self._entries[name]
         if isinstance(entry, str) and ":" in entry:

@@ -61,7 +61,7 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
         truncated[(record.task, record.length)] += bool(record.meta.get("truncated_from"))
     table: dict[str, dict[str, dict[str, Any]]] = {}
     for task in tasks:
-        for length in lengths:
+        for length in task.lengths_for(lengths):
             scores = grouped.get((task.name, length))
             if not scores and not skipped.get((task.name, length)):
                 continue
@@ -82,8 +82,9 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
 
 
 def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per group present in the run: the mean over its tasks at each length, Avg over lengths,
-    and the group's own summary (RULER: wAvg, effective length)."""
+    """Per group present in the run: at each length the mean over its tasks (`macro`) and over its
+    samples (`micro`; the group's `score` when it is size-weighted, as lm-eval's MMLU), Avg over
+    lengths, and the group's own summary (RULER: wAvg, effective length)."""
     out: dict[str, dict[str, Any]] = {}
     for group, spec in groups.items():
         present = [t for t in spec.tasks if t in table]
@@ -92,10 +93,14 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
         lengths = sorted({length for t in present for length in table[t]}, key=int)
         per_length = {}
         for length in lengths:
-            scores = [table[t][length]["score"] for t in present if table[t].get(length, {}).get("score") is not None]
-            if not scores:
+            cells = [table[t][length] for t in present if table[t].get(length, {}).get("score") is not None]
+            if not cells:
                 continue
-            per_length[length] = {"score": round(mean(scores), 4), "tasks": len(scores)}
+            macro = mean([c["score"] for c in cells])
+            n = sum(c["n"] for c in cells)
+            micro = sum(c["score"] * c["n"] for c in cells) / n if n else 0.0
+            per_length[length] = {"score": round(micro if getattr(spec, "weighted", False) else macro, 4),
+                                  "macro": round(macro, 4), "micro": round(micro, 4), "n": n, "tasks": len(cells)}
         avg = round(mean([v["score"] for v in per_length.values()]), 4)
         out[group] = {"lengths": per_length, "avg": avg, "tasks": present, "complete": len(present) == len(spec.tasks)}
         if spec.summarize is not None:

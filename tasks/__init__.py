@@ -23,6 +23,7 @@ class Group:
     summarize: Callable[[dict[int, float]], dict[str, Any]] | None = None
     description: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    weighted: bool = False  # the group score is the mean over samples (lm-eval's size-weighted groups)
 
 
 GROUPS: dict[str, Group] = {}
@@ -67,10 +68,37 @@ def _register_longbench() -> None:
     GROUPS["longbench_e"] = Group([f"longbench_e_{n}" for n in E_DATASETS], None, "LongBench-E's 13 datasets (length buckets)")
 
 
+def _register_mmlu() -> None:
+    from tasks.mmlu.task import mmlu_task, subjects
+
+    names = sorted(subjects())
+    for name in names:
+        TASKS.register(f"mmlu_{name}", partial(_call_with_options, mmlu_task, name))
+    GROUPS["mmlu"] = Group([f"mmlu_{n}" for n in names], None, "MMLU's 57 subjects (size-weighted, as lm-eval)", weighted=True)
+    for category in sorted(set(subjects().values())):
+        members = [f"mmlu_{n}" for n in names if subjects()[n] == category]
+        GROUPS[f"mmlu_{category}"] = Group(members, None, f"MMLU {category.replace('_', ' ')} subjects", weighted=True)
+
+
+def _register_gsm8k() -> None:
+    from tasks.gsm8k.task import gsm8k_task
+
+    TASKS.register("gsm8k", gsm8k_task)
+
+
+def _register_longbench_chat() -> None:
+    from tasks.longbench_chat.task import longbench_chat_task
+
+    TASKS.register("longbench_chat", longbench_chat_task)
+
+
 _register_ruler()
 _register_niah()
 _register_infinitebench()
 _register_longbench()
+_register_mmlu()
+_register_gsm8k()
+_register_longbench_chat()
 
 
 def get_task(name: str, options: TaskOptions | None = None) -> Task:

@@ -7,7 +7,8 @@ counting arrives as a `Counter`.
 Sample `meta` keys the runner reads: `skipped` (a reason: the sample is not run, only counted),
 `truncated_from` (prompt tokens before truncation, 0 when it fit: tasks that set it get truncated
 and skipped counts in the results) and
-`max_new_tokens` (a per-sample generation cap).
+`max_new_tokens` (a per-sample generation cap). A sample with `choices` is answered by
+loglikelihood (the most likely choice after `target_delimiter`), not by generation.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class Counter(Protocol):
     def tokenizer(self) -> Any: ...
 
     def count(self, prompt: Prompt, answer_prefix: str = "") -> int: ...
+
+
+SHORT = 0  # the length key of short-context tasks (no context-length sweep)
 
 
 def mean(values: Sequence[float]) -> float:
@@ -69,6 +73,8 @@ class JudgeSpec:
     prompt: Callable[[Sample, str], list[Message]]
     parse: Callable[[str], float | None]
     max_tokens: int = 256
+    tries: int = 1  # ask again (a fresh, separately cached call) while the reply has no readable rating
+    required: bool = False  # the task has no other metric: evaluating it without --judge is an error
 
 
 Reporter = Callable[[list[ScoredSample], Path], dict[str, Any]]
@@ -92,6 +98,8 @@ class Task:
     score_sample: Callable[[Sample, str], float] | None = None  # a scorer that needs the sample (its meta), not only targets
     size: Callable[[], int] | None = None  # how many samples the task's data holds (real-document tasks)
     data_digest: Callable[[], str] | None = None  # content digest of the task's data (sample caches key on it)
+    target_delimiter: str = " "  # multiple choice: between the prompt and each choice (lm-eval's)
+    short: bool = False  # a short-context task (MMLU, GSM8K): run once, at length 0 ("short"), whatever --lengths
 
     def samples(self, counter: Counter, length: int, n: int, seed: int) -> list[Sample]:
         """`n` samples sized to `length` tokens (prompt + generation)."""
@@ -102,6 +110,10 @@ class Task:
         if self.score_sample is not None:
             return self.score_sample(sample, self.postprocess(output))
         return self.metric.per_sample(self.postprocess(output), sample.targets)
+
+    def lengths_for(self, lengths: Sequence[int]) -> list[int]:
+        """The lengths this task runs at: the run's, or only 0 ("short") for a short-context task."""
+        return [SHORT] if self.short else list(lengths)
 
     def max_new_tokens_for(self, sample: Sample) -> int:
         """Generation budget of one sample: the task's, unless the sample caps it (`meta["max_new_tokens"]`)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Sequence
 
-from harness.backends.base import Backend, Generation, GenerationRequest
+from harness.backends.base import Backend, Generation, GenerationRequest, Loglikelihood, LoglikelihoodRequest
 
 
 class ScriptedBackend(Backend):
@@ -20,7 +20,10 @@ class ScriptedBackend(Backend):
         fail_after_batches: int | None = None,
         batch: int = 2,
         max_len: int = 8192,
+        choice_logprob: Callable[[LoglikelihoodRequest], float] | None = None,
     ) -> None:
+        self.choice_logprob = choice_logprob or (lambda request: 0.0)
+        self.loglikelihood_requests: list[LoglikelihoodRequest] = []
         self._tokenizer = tokenizer
         self.answer = answer or echo_needle
         self.fail_after_batches = fail_after_batches
@@ -47,6 +50,10 @@ class ScriptedBackend(Backend):
         self.batches += 1
         self.requests += requests
         return [Generation(text=self.answer(r), output_tokens=3) for r in requests]
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        self.loglikelihood_requests += requests
+        return [Loglikelihood(self.choice_logprob(r), False) for r in requests]
 
 
 def echo_needle(request: GenerationRequest) -> str:

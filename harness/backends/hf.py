@@ -178,32 +178,62 @@ class HFBackend(Backend):
     # -- loglikelihood ------------------------------------------------------------------------
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
-        import torch
-
-        results: list[Loglikelihood] = []
-        size = 8 if self.batch_size == "auto" else int(self.batch_size)
-        for start in range(0, len(requests), size):
-            chunk = requests[start : start + size]
-            pairs = [self._split_tokens(r) for r in chunk]
-            width = max(len(c) + len(x) for c, x in pairs)
-            pad = self._tokenizer.pad_token_id
-            input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for row, (ctx, cont) in enumerate(pairs):
-                seq = ctx + cont
-                input_ids[row, width - len(seq) :] = torch.tensor(seq)
-                mask[row, width - len(seq) :] = 1
-            with torch.inference_mode():
-                logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            logprobs = torch.log_softmax(logits.float(), dim=-1)
-            for row, (_, cont) in enumerate(pairs):
-                positions = range(width - len(cont) - 1, width - 1)
-                target = torch.tensor(cont, device=logprobs.device)
-                rows = logprobs[row, list(positions)]
+        """Summed logprobs of each continuation. Single-token continuations of the same context
+        (multiple-choice letters) share one forward pass of the context, as lm-eval's HF model does."""
+        pairs = [self._split_tokens(r) for r in requests]
+        results: list[Loglikelihood | None] = [None] * len(requests)
+        single: dict[tuple[int, ...], list[int]] = {}
+        for i, (ctx, cont) in enumerate(pairs):
+            if len(cont) == 1:
+                single.setdefault(tuple(ctx), []).append(i)
+        contexts = sorted(single, key=len, reverse=True)
+        for start in range(0, len(contexts), self._ll_batch):
+            group = contexts[start : start + self._ll_batch]
+            last = self._forward([list(c) for c in group])
+            for row, context in enumerate(group):
+                for i in single[context]:
+                    token = pairs[i][1][0]
+                    results[i] = Loglikelihood(float(last[row, -1, token].item()), bool(last[row, -1].argmax().item() == token))
+        rest = [i for i in range(len(requests)) if results[i] is None]
+        rest.sort(key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
+        for start in range(0, len(rest), self._ll_batch):
+            batch = rest[start : start + self._ll_batch]
+            logprobs = self._forward([pairs[i][0] + pairs[i][1] for i in batch])
+            for row, i in enumerate(batch):
+                cont = pairs[i][1]
+                rows = logprobs[row, -len(cont) - 1 : -1]
+                target = rows.new_tensor(cont, dtype=self._long)
                 total = rows.gather(1, target[:, None]).sum().item()
                 greedy = bool((rows.argmax(dim=-1) == target).all().item())
-                results.append(Loglikelihood(logprob=float(total), is_greedy=greedy))
-        return results
+                results[i] = Loglikelihood(logprob=float(total), is_greedy=greedy)
+        return [r for r in results if r is not None]
+
+    @property
+    def _ll_batch(self) -> int:
+        return 8 if self.batch_size == "auto" else int(self.batch_size)
+
+    @property
+    def _long(self) -> Any:
+        import torch
+
+        return torch.long
+
+    def _forward(self, sequences: list[list[int]]) -> Any:
+        """Log-softmax over the vocabulary at every position of left-padded sequences."""
+        import torch
+
+        width = max(len(seq) for seq in sequences)
+        pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
+        input_ids = torch.full((len(sequences), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        for row, seq in enumerate(sequences):
+            input_ids[row, width - len(seq) :] = torch.tensor(seq)
+            mask[row, width - len(seq) :] = 1
+        positions = (mask.cumsum(dim=-1) - 1).clamp(min=0)  # real tokens from position 0, as without padding
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
+                                position_ids=positions.to(self.device)).logits
+        return torch.log_softmax(logits.float(), dim=-1)
 
     def _split_tokens(self, request: LoglikelihoodRequest) -> tuple[list[int], list[int]]:
         """Tokenize context + continuation together and split (lm-eval's rule: whitespace moves right)."""

@@ -95,6 +95,10 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     options = config.task_options()
     tasks = [get_task(name, options) for name in config.tasks]
     check_lengths(config.lengths, backend.max_length, config.model)
+    unjudged = [t.name for t in tasks if t.judge is not None and t.judge.required and judge is None]
+    if unjudged:
+        raise HarnessError(f"{', '.join(unjudged)} is scored by an LLM judge: pass --judge MODEL "
+                           "(a built-in, a checkpoint, or openai:NAME with --judge-base-url)")
     tokenizer = backend.tokenizer
     tokenizer_name = getattr(tokenizer, "name_or_path", None) or "none"
     template_hash = PromptFormat.create(tokenizer, config.chat_template).template_hash
@@ -112,7 +116,7 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     build_s = time.perf_counter() - t0
     generate_s = execute(backend, work, backend.batch_hint, output, judge) if work else 0.0
 
-    wanted = {(t.name, length) for t in tasks for length in config.lengths}
+    wanted = {(t.name, length) for t in tasks for length in t.lengths_for(config.lengths)}
     records: list[ScoredSample] = []
     for task in tasks:
         records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read() if (r.task, r.length) in wanted]

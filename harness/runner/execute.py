@@ -8,7 +8,7 @@ from typing import Iterator
 
 from tqdm import tqdm
 
-from harness.backends.base import Backend
+from harness.backends.base import Backend, LoglikelihoodRequest
 from harness.judge import Judge
 from harness.runner.plan import WorkItem
 from harness.runner.samples_log import SampleLog
@@ -30,9 +30,10 @@ def clean_output(output: object) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | None, str] | None = None) -> ScoredSample:
+def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | None, str] | None = None,
+               extra: dict[str, object] | None = None) -> ScoredSample:
     """Score one output with the task's metric, or with the judge's verdict when judged."""
-    meta = dict(item.sample.meta)
+    meta = {**item.sample.meta, **(extra or {})}
     if judged is None:
         score = float(item.task.score(item.sample, text))
     else:
@@ -54,7 +55,8 @@ def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | 
 
 
 def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str]) -> list[tuple[float | None, str] | None]:
-    """The judge's (score, reply) for items whose task is judged; None for the rest."""
+    """The judge's (score, reply) for items whose task is judged; None for the rest. The judge sees
+    the output after the task's postprocessing; unreadable verdicts are asked again up to `tries`."""
     out: list[tuple[float | None, str] | None] = [None] * len(batch)
     if judge is None:
         return out
@@ -65,10 +67,57 @@ def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str]) ->
         assert spec is not None
         by_tokens.setdefault(spec.max_tokens, []).append(i)
     for max_tokens, indices in by_tokens.items():
-        prompts = [batch[i].task.judge.prompt(batch[i].sample, texts[i]) for i in indices]  # type: ignore[union-attr]
-        for i, reply in zip(indices, judge.replies(prompts, max_tokens)):
-            out[i] = (batch[i].task.judge.parse(reply), reply)  # type: ignore[union-attr]
+        prompts = {i: batch[i].task.judge.prompt(batch[i].sample, batch[i].task.postprocess(texts[i])) for i in indices}  # type: ignore[union-attr]
+        pending = list(indices)
+        attempt = 0
+        while pending:
+            replies = judge.replies([prompts[i] for i in pending], max_tokens, attempt)
+            for i, reply in zip(pending, replies):
+                out[i] = (batch[i].task.judge.parse(reply), reply)  # type: ignore[union-attr]
+            attempt += 1
+            pending = [i for i in pending if out[i][0] is None and attempt < batch[i].task.judge.tries]  # type: ignore[index, union-attr]
     return out
+
+
+def choose(backend: Backend, items: list[WorkItem]) -> list[tuple[str, list[float]]]:
+    """Multiple choice by loglikelihood (lm-eval's `acc`): each choice as a continuation of the
+    rendered prompt (after the task's target delimiter); the most likely choice and all logprobs."""
+    requests = [
+        LoglikelihoodRequest(item.prompt_format.render(item.sample.prompt, item.sample.answer_prefix), item.task.target_delimiter + choice)
+        for item in items
+        for choice in item.sample.choices
+    ]
+    results = iter(backend.loglikelihood(requests))
+    out = []
+    for item in items:
+        logprobs = [next(results).logprob for _ in item.sample.choices]
+        best = max(range(len(logprobs)), key=logprobs.__getitem__)
+        out.append((item.sample.choices[best], [round(lp, 6) for lp in logprobs]))
+    return out
+
+
+def run_batch(backend: Backend, batch: list[WorkItem]) -> tuple[list[str], list[int], list[dict[str, object]]]:
+    """Outputs, output token counts and extra meta for one batch: generation, or a choice by loglikelihood."""
+    texts: list[str] = [""] * len(batch)
+    tokens = [0] * len(batch)
+    extra: list[dict[str, object]] = [{} for _ in batch]
+    generate = [i for i, item in enumerate(batch) if not item.sample.choices]
+    pick = [i for i, item in enumerate(batch) if item.sample.choices]
+    if generate:
+        requests = [
+            batch[i].prompt_format.request(
+                batch[i].sample.prompt, batch[i].sample.answer_prefix, batch[i].task.max_new_tokens_for(batch[i].sample), batch[i].task.stop
+            )
+            for i in generate
+        ]
+        for i, generation in zip(generate, backend.generate(requests)):
+            texts[i] = clean_output(generation.text)
+            tokens[i] = generation.output_tokens
+    if pick:
+        for i, (choice, logprobs) in zip(pick, choose(backend, [batch[i] for i in pick])):
+            texts[i] = choice
+            extra[i] = {"logprobs": logprobs}
+    return texts, tokens, extra
 
 
 def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Path, judge: Judge | None = None) -> float:
@@ -78,21 +127,15 @@ def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Pat
     started = time.perf_counter()
     with tqdm(total=len(work), desc="samples", unit="sample", dynamic_ncols=True) as bar:
         for batch in batches(work, batch_size):
-            requests = [
-                item.prompt_format.request(
-                    item.sample.prompt, item.sample.answer_prefix, item.task.max_new_tokens_for(item.sample), item.task.stop
-                )
-                for item in batch
-            ]
             t0 = time.perf_counter()
-            generations = backend.generate(requests)
+            texts, output_tokens, extras = run_batch(backend, batch)
             latency = (time.perf_counter() - t0) / max(len(batch), 1)
-            texts = [clean_output(g.text) for g in generations]
             verdicts = judge_batch(judge, batch, texts)
             by_task: dict[str, list[ScoredSample]] = {}
-            for item, generation, text, verdict in zip(batch, generations, texts, verdicts):
-                by_task.setdefault(item.task.name, []).append(score_item(item, text, latency, verdict))
-                total_tokens += item.prompt_tokens + generation.output_tokens
+            for item, text, out_tokens, extra, verdict in zip(batch, texts, output_tokens, extras, verdicts):
+                record = score_item(item, text, latency, verdict, extra)
+                by_task.setdefault(item.task.name, []).append(record)
+                total_tokens += item.prompt_tokens + out_tokens
             for task_name, records in by_task.items():
                 log = logs.setdefault(task_name, SampleLog(output / "samples" / f"{task_name}.jsonl"))
                 log.append(records)

@@ -66,7 +66,7 @@ def build_work(
         count = n if n is not None else task.num_samples
         if task.size is not None:
             count = min(count, task.size())
-        for length in lengths:
+        for length in task.lengths_for(lengths):
             if cache is not None:
                 samples = cache.samples(task, options, fmt, length, count, seed)
             else:

@@ -1,0 +1,1 @@
+"""LongBench-Chat (THUDM/LongAlign) with an LLM judge; see task.py."""

