@@ -47,6 +47,8 @@ def load_tokenizer(name: str, trust_remote_code: bool = False, revision: str | N
         raise HarnessError(f"could not load tokenizer {name!r}: {str(error).splitlines()[0]}") from error
 
 
+PREFIX_MIN = 64  # tokens a prompt must share with the previous one before its key/value cache is reused
+
 class HFBackend(Backend):
     """A local or hub checkpoint run with transformers."""
 
@@ -79,6 +81,10 @@ class HFBackend(Backend):
         self.model.to(device)  # type: ignore[arg-type]
         self.model.eval()
         self.device = device
+        # loglikelihood: the key/value cache of the last shared prompt prefix (few-shot examples)
+        self._prefix_tokens: tuple[int, ...] = ()
+        self._prefix_cache: Any = None
+        self._last_context: tuple[int, ...] = ()
         if batch_size != "auto" and (not isinstance(batch_size, int) or batch_size < 1):
             raise HarnessError(f"bad --batch-size {batch_size!r}: expected a positive integer or 'auto'")
         self.batch_size: int | str = batch_size
@@ -186,10 +192,19 @@ class HFBackend(Backend):
         for i, (ctx, cont) in enumerate(pairs):
             if len(cont) == 1:
                 single.setdefault(tuple(ctx), []).append(i)
-        contexts = sorted(single, key=len, reverse=True)
+        contexts = []
+        for context in sorted(single):  # same-prefix contexts (few-shot prompts of a task) side by side
+            last = self._last_with_prefix(context)
+            if last is None:
+                contexts.append(context)
+                continue
+            for i in single[context]:
+                token = pairs[i][1][0]
+                results[i] = Loglikelihood(float(last[token].item()), bool(last.argmax().item() == token))
+        contexts.sort(key=len, reverse=True)
         for start in range(0, len(contexts), self._ll_batch):
             group = contexts[start : start + self._ll_batch]
-            last = self._forward([list(c) for c in group])
+            last = self._forward([list(c) for c in group], last_only=True)
             for row, context in enumerate(group):
                 for i in single[context]:
                     token = pairs[i][1][0]
@@ -208,6 +223,37 @@ class HFBackend(Backend):
                 results[i] = Loglikelihood(logprob=float(total), is_greedy=greedy)
         return [r for r in results if r is not None]
 
+    def _last_with_prefix(self, context: tuple[int, ...]) -> Any:
+        """Log-probabilities after `context`, reusing the key/value cache of a prefix it shares with
+        the previous context (at least PREFIX_MIN tokens: the few-shot examples of multiple-choice
+        prompts); None when there is no such prefix (the caller runs it in a plain batch)."""
+        import torch
+
+        prefix = self._prefix_tokens
+        if not (prefix and len(context) > len(prefix) and context[: len(prefix)] == prefix):
+            shared = 0
+            for a, b in zip(context, self._last_context):
+                if a != b:
+                    break
+                shared += 1
+            self._last_context = context
+            if shared < PREFIX_MIN or shared >= len(context):
+                return None
+            prefix = context[:shared]
+            with torch.inference_mode():
+                out = self.model(input_ids=torch.tensor([prefix], device=self.device), use_cache=True, logits_to_keep=1)
+            self._prefix_tokens, self._prefix_cache = prefix, out.past_key_values
+        self._last_context = context
+        extra = self._prefix_cache.get_seq_length() - len(prefix)
+        if extra > 0:  # drop the previous suffix (transformers 5: a negative crop removes that many tokens)
+            self._prefix_cache.crop(-extra)
+        suffix = torch.tensor([context[len(prefix):]], device=self.device)
+        positions = torch.arange(len(prefix), len(context), device=self.device)[None]
+        with torch.inference_mode():
+            out = self.model(input_ids=suffix, past_key_values=self._prefix_cache, position_ids=positions, use_cache=True,
+                             logits_to_keep=1)
+        return torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+
     @property
     def _ll_batch(self) -> int:
         return 8 if self.batch_size == "auto" else int(self.batch_size)
@@ -218,8 +264,9 @@ class HFBackend(Backend):
 
         return torch.long
 
-    def _forward(self, sequences: list[list[int]]) -> Any:
-        """Log-softmax over the vocabulary at every position of left-padded sequences."""
+    def _forward(self, sequences: list[list[int]], last_only: bool = False) -> Any:
+        """Log-softmax over the vocabulary at every position of left-padded sequences (`last_only`:
+        at the last position only, which skips the output layer everywhere else)."""
         import torch
 
         width = max(len(seq) for seq in sequences)
@@ -232,7 +279,7 @@ class HFBackend(Backend):
         positions = (mask.cumsum(dim=-1) - 1).clamp(min=0)  # real tokens from position 0, as without padding
         with torch.inference_mode():
             logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
-                                position_ids=positions.to(self.device)).logits
+                                position_ids=positions.to(self.device), **({"logits_to_keep": 1} if last_only else {})).logits
         return torch.log_softmax(logits.float(), dim=-1)
 
     def _split_tokens(self, request: LoglikelihoodRequest) -> tuple[list[int], list[int]]:

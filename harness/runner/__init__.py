@@ -94,7 +94,8 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     started = time.perf_counter()
     options = config.task_options()
     tasks = [get_task(name, options) for name in config.tasks]
-    check_lengths(config.lengths, backend.max_length, config.model)
+    if any(not t.short for t in tasks):  # short-context tasks run at their own length
+        check_lengths(config.lengths, backend.max_length, config.model)
     unjudged = [t.name for t in tasks if t.judge is not None and t.judge.required and judge is None]
     if unjudged:
         raise HarnessError(f"{', '.join(unjudged)} is scored by an LLM judge: pass --judge MODEL "

@@ -18,8 +18,11 @@ MAX_OUTPUT_CHARS = 100_000  # an enormous output is scored in full but stored cu
 
 
 def batches(work: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
-    """Longest prompts first, so an out-of-memory error shows in the first batch."""
-    ordered = sorted(work, key=lambda item: (-item.prompt_tokens, item.sample.task, item.sample.id))
+    """Longest prompts first, so an out-of-memory error shows in the first batch; multiple-choice
+    items after them, task by task in sample order, so a backend can reuse a task's shared prompt
+    prefix (few-shot examples) from one batch to the next."""
+    ordered = sorted(work, key=lambda item: (bool(item.sample.choices), -item.prompt_tokens if not item.sample.choices else 0,
+                                             item.sample.task, item.sample.index, item.sample.id))
     for start in range(0, len(ordered), size):
         yield ordered[start : start + size]
 

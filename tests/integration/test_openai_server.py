@@ -61,3 +61,27 @@ def test_unknown_model_name_lists_what_is_served() -> None:
 
     with pytest.raises(HarnessError, match="does not serve 'nope'; it serves smollm2-135m"):
         OpenAIBackend("nope", base_url=URL, tokenizer=MODEL_DIR)
+
+
+def test_longbench_chat_with_smollm2_as_model_and_judge_through_the_server(tmp_path) -> None:
+    """LongBench-Chat end to end: SmolLM2 answers through the server, SmolLM2 judges through it too."""
+    import json
+    from pathlib import Path
+
+    from harness.judge import Judge
+
+    shared = Path(os.environ.get("HARNESS_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+    if not (shared / "longbench_chat" / "prompt_fs.txt").exists():
+        pytest.skip(f"the shared data folder is absent ({shared})")
+    essay = sorted((shared / "pg_essays").glob("*.txt"))[0].read_text()[:4000]
+    cases = [{"idx": 1, "query": "What is the essay about?", "prompt": f"{essay}\n\nWhat is the essay about?",
+              "answer": "It is an essay by Paul Graham."}]
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    backend = _backend(mode="chat")
+    judge = Judge(backend, "openai:smollm2-135m", cache_path=tmp_path / "judge.db")
+    config = EvalConfig(model="openai:smollm2-135m", tasks=["longbench_chat"], lengths=[4096], data_dir=str(shared),
+                        task_args={"longbench_chat": str(tmp_path / "cases.json")})
+    _, result = evaluate(config, backend, tmp_path / "out", None, judge)
+    report = result.extra["reports"]["longbench_chat"]["4096"]
+    assert report["cases"] == 1 and 1 <= judge.calls <= 5  # a readable rating, or up to 5 asks
+    assert result.config["judge"] == "openai:smollm2-135m"

@@ -52,3 +52,16 @@ def test_missing_path_and_unknown_arg_are_clear(tiny_path) -> None:
         HFBackend("./no/such/model")
     with pytest.raises(HarnessError, match="does not take 'colour'"):
         HFBackend(str(tiny_path), colour="red")
+
+
+def test_shared_prefix_reuse_and_single_token_grouping_match_plain_passes(tiny_path) -> None:
+    shots = " ".join(f"Example {i}: the answer is {i % 4}." for i in range(40))  # a long shared few-shot prefix
+    choices = (" the", " special", " magic", " text")  # single tokens of the tiny tokenizer
+    requests = [LoglikelihoodRequest(f"{shots}\nQuestion {q}: pick one. Answer:", c) for q in range(3) for c in choices]
+    requests.append(LoglikelihoodRequest("Short context", " and two tokens"))
+    backend = HFBackend(str(tiny_path), batch_size=1)
+    reused = backend.loglikelihood(requests)
+    assert len(backend._prefix_tokens) > 64  # the few-shot prefix was cached and reused
+    plain = [HFBackend(str(tiny_path), batch_size=1).loglikelihood([r])[0] for r in requests]
+    for a, b in zip(reused, plain):
+        assert a.logprob == pytest.approx(b.logprob, abs=1e-4) and a.is_greedy == b.is_greedy

@@ -45,6 +45,7 @@ def test_scripted_run_reports_both_filters(tmp_path, tokenizer) -> None:
         return " 3 + 4 = 7. The answer is 7." if "Tom has" in request.text[-100:] else " It costs $1,000."
 
     config = EvalConfig(model="scripted", tasks=["gsm8k"], lengths=[4096], data_dir=str(tmp_path))
-    _, result = evaluate(config, ScriptedBackend(tokenizer, answer=answer), tmp_path / "out", None)
-    assert result.results["gsm8k"]["0"]["score"] == 50.0
+    # a short-context task runs once, whatever --lengths says (even past the model's maximum)
+    _, result = evaluate(config, ScriptedBackend(tokenizer, answer=answer, max_len=512), tmp_path / "out", None)
+    assert set(result.results["gsm8k"]) == {"0"} and result.results["gsm8k"]["0"]["score"] == 50.0
     assert result.extra["reports"]["gsm8k"] == {"flexible-extract": 100.0, "strict-match": 50.0}
