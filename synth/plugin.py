@@ -1,0 +1,136 @@
+"""The plugin contract: a `SynthPlugin` has a `name`, a typed `Config` dataclass, and
+`run(ctx) -> Iterator[Record]`. Plugins, built-in or from other packages, register through the
+Python entry point group `lc_harness.synth` (`name = "package.module:PluginClass"`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+
+from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from synth.context import SynthContext
+
+ENTRY_POINT_GROUP = "lc_harness.synth"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One training example in chat form, what `harness train` reads."""
+
+    id: str
+    messages: tuple[dict[str, str], ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """One JSON line, keys sorted (byte-stable)."""
+        return json.dumps({"id": self.id, "messages": list(self.messages), "meta": self.meta}, sort_keys=True, ensure_ascii=False)
+
+
+class SynthPlugin:
+    """Base class of synthesis plugins: set `name` and `Config`, implement `run`."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type] = object
+    description: ClassVar[str] = ""
+
+    def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
+        raise NotImplementedError
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    """Whether a config value (from YAML/JSON) fits a field's annotation (str, int, float, bool,
+    lists and dicts of those, unions, Optional)."""
+    origin = typing.get_origin(annotation)
+    if annotation is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin in (list, tuple):
+        args = typing.get_args(annotation)
+        return isinstance(value, (list, tuple)) and all(_type_ok(v, args[0]) for v in value) if args else isinstance(value, (list, tuple))
+    if origin is dict:
+        key, val = typing.get_args(annotation) or (Any, Any)
+        return isinstance(value, dict) and all(_type_ok(k, key) and _type_ok(v, val) for k, v in value.items())
+    return isinstance(value, annotation) if isinstance(annotation, type) else True
+
+
+def load_config(config_class: type, data: dict[str, Any], source: str) -> Any:
+    """Build a plugin's config dataclass from a mapping; an unknown or ill-typed field is an error
+    naming the file, the field and the value."""
+    if not dataclasses.is_dataclass(config_class):
+        raise HarnessError(f"{config_class.__name__} is not a dataclass")
+    hints = typing.get_type_hints(config_class)
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    for key, value in data.items():
+        if key not in fields:
+            raise HarnessError(f"{source}: unknown field {key!r} (fields: {', '.join(sorted(fields))})")
+        if not _type_ok(value, hints[key]):
+            raise HarnessError(f"{source}: field {key!r} = {value!r} is not a valid {getattr(hints[key], '__name__', hints[key])}")
+    try:
+        config = config_class(**data)
+    except TypeError as error:  # a required field missing
+        raise HarnessError(f"{source}: {error}") from error
+    check = getattr(config, "validate", None)
+    if callable(check):
+        problem = check()
+        if problem:
+            raise HarnessError(f"{source}: {problem}")
+    return config
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A YAML or JSON config file as a mapping."""
+    if not path.exists():
+        raise HarnessError(f"config file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        data = json.loads(text)
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise HarnessError(f"{path}: not valid YAML ({error})") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise HarnessError(f"{path}: expected a mapping of config fields, got {type(data).__name__}")
+    return data
+
+
+def plugins() -> dict[str, type[SynthPlugin]]:
+    """Every installed plugin by name (entry point group `lc_harness.synth`)."""
+    found: dict[str, type[SynthPlugin]] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = entry.load()
+        except Exception as error:  # a broken third-party plugin must not hide the others
+            raise HarnessError(f"synth plugin {entry.name!r} ({entry.value}) failed to load: {error}") from error
+        if not (isinstance(cls, type) and issubclass(cls, SynthPlugin)):
+            raise HarnessError(f"synth plugin {entry.name!r} ({entry.value}) is not a SynthPlugin subclass")
+        found[entry.name] = cls
+    return found
+
+
+def get_plugin(name: str) -> type[SynthPlugin]:
+    """The plugin registered as `name`, or an error listing the installed ones."""
+    known = plugins()
+    if name not in known:
+        raise HarnessError(f"unknown synth plugin {name!r}; installed: {', '.join(sorted(known)) or 'none'}")
+    return known[name]

@@ -1,0 +1,53 @@
+"""Statistics of a synthesized dataset: sizes, lengths, output diversity (distinct-n).
+
+Plugins add their own (WildLong: graph statistics) under `plugin` in `stats.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+from typing import Any, Iterable
+
+from harness.errors import HarnessError
+
+
+def distinct_n(texts: Iterable[str], n: int) -> float:
+    """Distinct n-grams over all n-grams of whitespace tokens (Li et al. 2016); 0 with none."""
+    seen: set[tuple[str, ...]] = set()
+    total = 0
+    for text in texts:
+        words = text.split()
+        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+        seen.update(grams)
+        total += len(grams)
+    return len(seen) / total if total else 0.0
+
+
+def _summary(values: list[int]) -> dict[str, float]:
+    if not values:
+        return {"min": 0, "median": 0, "mean": 0, "max": 0}
+    return {"min": min(values), "median": statistics.median(values), "mean": round(statistics.fmean(values), 1), "max": max(values)}
+
+
+def dataset_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts, words per record (all turns), turns, and distinct-1/2 of the user and assistant turns."""
+    users = [m["content"] for r in records for m in r["messages"] if m["role"] == "user"]
+    answers = [m["content"] for r in records for m in r["messages"] if m["role"] == "assistant"]
+    return {
+        "records": len(records),
+        "words_per_record": _summary([sum(len(m["content"].split()) for m in r["messages"]) for r in records]),
+        "turns_per_record": _summary([len(r["messages"]) for r in records]),
+        "distinct_1_user": round(distinct_n(users, 1), 4),
+        "distinct_2_user": round(distinct_n(users, 2), 4),
+        "distinct_1_assistant": round(distinct_n(answers, 1), 4),
+        "distinct_2_assistant": round(distinct_n(answers, 2), 4),
+    }
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """The records of `OUT/data.jsonl`."""
+    if not path.exists():
+        raise HarnessError(f"{path} does not exist (is it the output directory of `harness synth run`?)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
