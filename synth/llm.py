@@ -10,6 +10,7 @@ with the parser's reason.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -59,10 +60,13 @@ class Generator:
         spec = {"generator": self.name, "messages": list(messages), "params": [params.max_tokens, params.temperature], "attempt": attempt}
         return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def _request(self, messages: Sequence[Message], params: Params) -> GenerationRequest:
+    def _request(self, messages: Sequence[Message], params: Params, key: str) -> GenerationRequest:
+        """The backend request; sampled calls are seeded from their cache key (a re-ask is another sample)."""
         if self.format is not None:
-            return self.format.request(list(messages), "", params.max_tokens)
-        return GenerationRequest(text=as_text(list(messages)), max_tokens=params.max_tokens, messages=tuple(messages))
+            request = self.format.request(list(messages), "", params.max_tokens)
+        else:
+            request = GenerationRequest(text=as_text(list(messages)), max_tokens=params.max_tokens, messages=tuple(messages))
+        return dataclasses.replace(request, temperature=params.temperature, seed=int(key[:8], 16))
 
     def _generate(self, requests: list[GenerationRequest]) -> list[str]:
         """The backend's replies, retried with exponential backoff on transient errors."""
@@ -88,7 +92,7 @@ class Generator:
         todo = list(first.values())
         self.hits += len(keys) - len(todo)
         if todo:
-            replies = self._generate([self._request(prompts[i], params) for i in todo])
+            replies = self._generate([self._request(prompts[i], params, keys[i]) for i in todo])
             self.calls += len(todo)
             with closing(sqlite3.connect(self.cache_path)) as db, db:
                 for i, reply in zip(todo, replies):

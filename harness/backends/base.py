@@ -15,7 +15,7 @@ from harness.types import Message
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """One greedy generation.
+    """One generation: greedy, or sampled at `temperature` with its own `seed` (same seed, same text).
 
     `text` is the fully rendered prompt (chat template applied when chat is on, answer prefix
     appended); `messages` is the same prompt in chat form for chat APIs, with the answer prefix
@@ -27,6 +27,8 @@ class GenerationRequest:
     messages: tuple[Message, ...] | None = None
     stop: tuple[str, ...] = ()
     add_special_tokens: bool = True
+    temperature: float = 0.0  # 0: greedy (every evaluation); above 0: sampling (synthesis), seeded by `seed`
+    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -126,12 +126,16 @@ class HFBackend(Backend):
         encoded = [
             self._tokenizer(r.text, add_special_tokens=r.add_special_tokens)["input_ids"] for r in requests
         ]
-        order = sorted(range(len(requests)), key=lambda i: len(encoded[i]), reverse=True)
+        # greedy requests longest first in batches; sampled ones after, each alone under its own seed
+        order = sorted(range(len(requests)), key=lambda i: (requests[i].temperature > 0, -len(encoded[i])))
         results: list[Generation | None] = [None] * len(requests)
         size = AUTO_BATCH_START if self.batch_size == "auto" else int(self.batch_size)
         start = 0
         while start < len(order):
-            chunk = order[start : start + size]
+            if requests[order[start]].temperature > 0:
+                chunk = [order[start]]
+            else:
+                chunk = [i for i in order[start : start + size] if requests[i].temperature == 0]
             try:
                 outputs = self._generate_batch([encoded[i] for i in chunk], [requests[i] for i in chunk])
             except RuntimeError as error:
@@ -161,14 +165,17 @@ class HFBackend(Backend):
         kwargs: dict[str, Any] = {}
         if stops:
             kwargs.update(stop_strings=stops, tokenizer=self._tokenizer)
+        sampled = len(requests) == 1 and requests[0].temperature > 0
+        if sampled:
+            torch.manual_seed(requests[0].seed)
         with torch.inference_mode():
             out = self.model.generate(
                 **batch,
                 max_new_tokens=max_new,
-                do_sample=False,
-                temperature=None,
-                top_p=None,
-                top_k=None,
+                do_sample=sampled,
+                temperature=requests[0].temperature if sampled else None,
+                top_p=1.0 if sampled else None,
+                top_k=0 if sampled else None,
                 pad_token_id=self._tokenizer.pad_token_id,
                 **kwargs,
             )

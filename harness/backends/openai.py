@@ -137,7 +137,8 @@ class OpenAIBackend(Backend):
                 model=self.model_name,
                 messages=messages,  # type: ignore[arg-type]
                 max_tokens=request.max_tokens,
-                temperature=0.0,
+                temperature=request.temperature,
+                seed=request.seed if request.temperature > 0 else None,
                 stop=stop,
                 extra_body=extra or None,
             )
@@ -145,7 +146,8 @@ class OpenAIBackend(Backend):
             used = response.usage.completion_tokens if response.usage else 0
         else:
             completion = self.client.completions.create(
-                model=self.model_name, prompt=request.text, max_tokens=request.max_tokens, temperature=0.0, stop=stop
+                model=self.model_name, prompt=request.text, max_tokens=request.max_tokens, temperature=request.temperature,
+                seed=request.seed if request.temperature > 0 else None, stop=stop,
             )
             text = completion.choices[0].text or ""
             used = completion.usage.completion_tokens if completion.usage else 0

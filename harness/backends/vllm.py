@@ -71,7 +71,9 @@ class VLLMBackend(Backend):
             for r in requests
         ]
         params = [
-            self._sampling_cls(temperature=0.0, max_tokens=r.max_tokens, stop=list(r.stop) or None) for r in requests
+            self._sampling_cls(temperature=r.temperature, seed=r.seed if r.temperature > 0 else None, max_tokens=r.max_tokens,
+                               stop=list(r.stop) or None)
+            for r in requests
         ]
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         return [

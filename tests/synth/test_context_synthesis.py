@@ -89,3 +89,13 @@ def test_too_few_items_for_distractors_are_dropped_with_a_reason(tokenizer, tmp_
     config = {"seeds": {"hotpotqa": _seeds(tmp_path, "hotpotqa", 3)}, "distractors": 5}
     stats = _run(tmp_path, ScriptedBackend(tokenizer, answer=_context_reply), config)
     assert stats["records"] == 0 and sum(stats["dropped"].values()) == 3
+
+
+def test_sampled_calls_carry_temperature_and_a_seed_per_attempt(tokenizer, tmp_path) -> None:
+    from synth.llm import Params
+
+    backend = ScriptedBackend(tokenizer, answer=lambda r: "no marker")
+    gen = Generator(backend, "scripted", tmp_path / "cache.sqlite")
+    gen.ask_parsed([[{"role": "user", "content": "hi"}]], parse_context, Params(max_tokens=8, temperature=0.8), tries=2)
+    first, second = backend.requests
+    assert first.temperature == second.temperature == 0.8 and first.seed != second.seed

@@ -65,3 +65,15 @@ def test_shared_prefix_reuse_and_single_token_grouping_match_plain_passes(tiny_p
     plain = [HFBackend(str(tiny_path), batch_size=1).loglikelihood([r])[0] for r in requests]
     for a, b in zip(reused, plain):
         assert a.logprob == pytest.approx(b.logprob, abs=1e-4) and a.is_greedy == b.is_greedy
+
+
+def test_sampling_is_seeded_per_request(tiny_backend) -> None:
+    def sampled(seed: int) -> GenerationRequest:
+        return GenerationRequest(text="One of the special magic numbers", max_tokens=12, temperature=1.0, seed=seed)
+
+    greedy = GenerationRequest(text="One of the special magic numbers", max_tokens=12)
+    first = tiny_backend.generate([sampled(1), greedy, sampled(2)])
+    again = tiny_backend.generate([sampled(2), sampled(1)])
+    assert first[0].text == again[1].text and first[2].text == again[0].text  # same seed, same text, any batch
+    assert len({g.text for g in tiny_backend.generate([sampled(s) for s in range(6)])}) > 1  # a random model samples apart
+    assert first[1].text == tiny_backend.generate([greedy])[0].text
