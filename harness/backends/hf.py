@@ -193,6 +193,8 @@ class HFBackend(Backend):
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
         """Summed logprobs of each continuation. Single-token continuations of the same context
         (multiple-choice letters) share one forward pass of the context, as lm-eval's HF model does."""
+        import torch
+
         pairs = [self._split_tokens(r) for r in requests]
         results: list[Loglikelihood | None] = [None] * len(requests)
         single: dict[tuple[int, ...], list[int]] = {}
@@ -224,7 +226,7 @@ class HFBackend(Backend):
             for row, i in enumerate(batch):
                 cont = pairs[i][1]
                 rows = logprobs[row, -len(cont) - 1 : -1]
-                target = rows.new_tensor(cont, dtype=self._long)
+                target = rows.new_tensor(cont, dtype=torch.long)
                 total = rows.gather(1, target[:, None]).sum().item()
                 greedy = bool((rows.argmax(dim=-1) == target).all().item())
                 results[i] = Loglikelihood(logprob=float(total), is_greedy=greedy)
@@ -264,12 +266,6 @@ class HFBackend(Backend):
     @property
     def _ll_batch(self) -> int:
         return 8 if self.batch_size == "auto" else int(self.batch_size)
-
-    @property
-    def _long(self) -> Any:
-        import torch
-
-        return torch.long
 
     def _forward(self, sequences: list[list[int]], last_only: bool = False) -> Any:
         """Log-softmax over the vocabulary at every position of left-padded sequences (`last_only`:

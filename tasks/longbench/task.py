@@ -114,7 +114,7 @@ def make_sample(task_name: str, dataset: str, options: TaskOptions, load: Callab
         raise HarnessError(f"LongBench {dataset}: {data.source} has {len(data.rows)} examples, asked for #{index}")
     row = data.rows[index]
     spec = templates()[dataset]
-    text = spec["prompt"].format(**{**row, "context": row["context"], "input": row["input"]})
+    text = spec["prompt"].format(**row)
     new_tokens = generation_budget(spec["max_new_tokens"], length)
     fitted = fit(counter, text, lambda body: body, length - new_tokens, check_mode(str(options.args.get("truncate", "middle"))))
     meta: dict[str, Any] = {"example_id": row.get("_id", index), "all_classes": list(row.get("all_classes") or []),
