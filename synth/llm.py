@@ -28,7 +28,10 @@ T = TypeVar("T")
 
 
 class ParseError(ValueError):
-    """A reply that does not have the expected structure; the message is the reason."""
+    """A reply that does not have the expected structure; the message is the reason, `reply` the
+    raw text (set by `ask_parsed`)."""
+
+    reply: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class Generator:
                 try:
                     out[i] = parse(reply)
                 except ParseError as error:
+                    error.reply = reply
                     out[i] = error
                     still.append(i)
             pending = still

@@ -116,10 +116,10 @@ class ContextSynthesis(SynthPlugin):
             ]
             parsed = ctx.generator.ask_parsed(asks, parse_context, params, config.tries)
             contexts = []
-            for ask, result in zip(asks, parsed):
+            for result in parsed:
                 if isinstance(result, ParseError):  # the authors keep the raw reply
                     ctx.note("no 'Context:' after every try: the raw reply is the context (the authors' fallback)")
-                    result = ctx.generator.ask([ask], params, config.tries - 1)[0].strip()
+                    result = result.reply.strip()
                 contexts.append(result)
             yield from self._assemble(ctx, config, task, pairs, contexts)
 
