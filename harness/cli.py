@@ -340,10 +340,16 @@ def synth_stats(out: Path = typer.Argument(..., help="an output directory of `ha
     """Sizes, lengths, diversity (and the plugin's own statistics) of a synthesized dataset."""
     import json
 
+    from synth.plugin import get_plugin
     from synth.stats import dataset_stats, read_records
 
     stats = dataset_stats(read_records(out / "data.jsonl"))
     saved = out / "stats.json"
     if saved.exists():
         stats = {**json.loads(saved.read_text()), **stats}
+    manifest = out / "manifest.json"
+    if manifest.exists():  # the plugin's own statistics recomputed from its outputs (WildLong: graphs)
+        plugin = get_plugin(json.loads(manifest.read_text())["plugin"])
+        recomputed: dict = getattr(plugin, "output_stats", lambda _: {})(out)
+        stats["plugin"] = {**stats.get("plugin", {}), **recomputed}
     typer.echo(json.dumps(stats, indent=2, sort_keys=True))

@@ -72,7 +72,8 @@ def from_dataset(name: str, kind: str, split: str = "train", config: str | None 
 
 def load_corpus(sources: list[dict[str, Any]]) -> list[Document]:
     """Documents from config entries: `{"path": P, "kind": K}`, `{"dataset": NAME, "kind": K, ...}`,
-    `{"builtin": "shakespeare"}` or `{"builtin": "pg_essays", "path": P}`; de-duplicated by content."""
+    `{"builtin": "shakespeare"}` or `{"builtin": "pg_essays", "path": P}`, each with an optional
+    `limit` (the first documents, in file order); de-duplicated by content."""
     docs: dict[str, Document] = {}
     for i, source in enumerate(sources):
         kind = str(source.get("kind", "document"))
@@ -93,7 +94,8 @@ def load_corpus(sources: list[dict[str, Any]]) -> list[Document]:
                                  str(source.get("text_field", "text")), int(source.get("limit", 1000)))
         else:
             raise HarnessError(f"corpus source {i}: give one of path, dataset or builtin (got {', '.join(source) or 'nothing'})")
-        for doc in found:
+        limit = source.get("limit") if "dataset" not in source else None
+        for doc in islice(found, int(limit)) if limit is not None else found:
             docs.setdefault(doc.id, doc)
     return list(docs.values())
 

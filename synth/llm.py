@@ -43,7 +43,8 @@ class Params:
 
 
 class Generator:
-    """Asks `backend` (batched: the backend's own concurrency bounds parallel calls), caches every reply."""
+    """Asks `backend` in batches of its `batch_hint` (the backend's own concurrency bounds parallel calls),
+    caches every reply as its batch completes."""
 
     def __init__(self, backend: Backend, name: str, cache_path: Path, retries: int = 3, backoff_s: float = 1.0) -> None:
         self.backend = backend
@@ -94,11 +95,13 @@ class Generator:
                 first.setdefault(key, i)
         todo = list(first.values())
         self.hits += len(keys) - len(todo)
-        if todo:
-            replies = self._generate([self._request(prompts[i], params, keys[i]) for i in todo])
-            self.calls += len(todo)
+        step = max(1, self.backend.batch_hint)
+        for start in range(0, len(todo), step):  # stored batch by batch: a kill loses at most one batch
+            chunk = todo[start : start + step]
+            replies = self._generate([self._request(prompts[i], params, keys[i]) for i in chunk])
+            self.calls += len(chunk)
             with closing(sqlite3.connect(self.cache_path)) as db, db:
-                for i, reply in zip(todo, replies):
+                for i, reply in zip(chunk, replies):
                     known[keys[i]] = reply
                     db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)",
                                (keys[i], self.name, json.dumps({"messages": list(prompts[i]), "params": vars(params)}), reply))

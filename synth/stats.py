@@ -1,4 +1,5 @@
-"""Statistics of a synthesized dataset: sizes, lengths, output diversity (distinct-n).
+"""Statistics of a synthesized dataset: sizes, lengths, output diversity (distinct-n, and the
+embedding dispersion of the instructions, `meta["instruction"]` where a plugin records it).
 
 Plugins add their own (WildLong: graph statistics) under `plugin` in `stats.json`.
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import HarnessError
+from synth.embed import dispersion, embed
 
 
 def distinct_n(texts: Iterable[str], n: int) -> float:
@@ -31,11 +33,29 @@ def _summary(values: list[int]) -> dict[str, float]:
     return {"min": min(values), "median": statistics.median(values), "mean": round(statistics.fmean(values), 1), "max": max(values)}
 
 
+def instructions(records: list[dict[str, Any]]) -> list[str]:
+    """The instructions of the records: `meta["instruction"]` (a string or, for multi-turn
+    records, a list), else the last user turn."""
+    found: list[str] = []
+    for record in records:
+        given = record.get("meta", {}).get("instruction")
+        if given is None:
+            given = [m["content"] for m in record["messages"] if m["role"] == "user"][-1:]
+        found += [given] if isinstance(given, str) else [str(g) for g in given]
+    return found
+
+
 def dataset_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts, words per record (all turns), turns, and distinct-1/2 of the user and assistant turns."""
+    """Counts, words per record (all turns), turns, distinct-1/2 of the user and assistant turns and
+    of the instructions, and the instructions' embedding dispersion (TF-IDF + SVD, seed 0)."""
     users = [m["content"] for r in records for m in r["messages"] if m["role"] == "user"]
     answers = [m["content"] for r in records for m in r["messages"] if m["role"] == "assistant"]
+    asked = instructions(records)
     return {
+        "instructions": len(asked),
+        "distinct_1_instruction": round(distinct_n(asked, 1), 4),
+        "distinct_2_instruction": round(distinct_n(asked, 2), 4),
+        "embedding_dispersion_instruction": round(dispersion(embed(asked)), 4),
         "records": len(records),
         "words_per_record": _summary([sum(len(m["content"].split()) for m in r["messages"]) for r in records]),
         "turns_per_record": _summary([len(r["messages"]) for r in records]),

@@ -14,23 +14,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
+from harness.resources import toml_beside
 from harness.types import Message
 from synth.context import SynthContext
 from synth.llm import Params, ParseError
 from synth.plugin import Record, SynthPlugin
 
 
-@lru_cache(maxsize=1)
 def prompts() -> dict[str, Any]:
-    with open(Path(__file__).with_name("prompts.toml"), "rb") as f:
-        return tomllib.load(f)
+    return toml_beside(__file__, "prompts.toml")
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ both after lm-eval's `regexes_to_ignore` and ignoring case. No chat template (lm
 from __future__ import annotations
 
 import re
-import tomllib
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
 from harness.errors import HarnessError
+from harness.resources import toml_beside
 from harness.types import Sample, ScoredSample, sample_id
 from tasks.base import Counter, Metric, Task, mean
 from tasks.data import TaskOptions
@@ -21,11 +21,9 @@ from tasks.docsource import DocSource, Rows
 INVALID = "[invalid]"  # lm-eval's RegexFilter fallback
 
 
-@lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
     """The exemplars and settings of `gsm8k_cot` (`cot.toml` beside this file)."""
-    with open(Path(__file__).with_name("cot.toml"), "rb") as f:
-        return tomllib.load(f)
+    return toml_beside(__file__, "cot.toml")
 
 
 def _hub(split: str) -> Any:

@@ -9,12 +9,11 @@ model's tokenizer has a chat template), then truncated to the length (`--truncat
 from __future__ import annotations
 
 import re
-import tomllib
-from functools import lru_cache, partial
-from pathlib import Path
+from functools import partial
 from typing import Any, Callable, Sequence
 
 from harness.errors import HarnessError
+from harness.resources import toml_beside
 from harness.types import Message, Prompt, Sample, sample_id
 from tasks.base import Counter, Metric, Task
 from tasks.data import TaskOptions
@@ -48,11 +47,9 @@ METRIC_NAMES = {
 }
 
 
-@lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
     """The benchmark's templates and generation lengths (`templates.toml` beside this file)."""
-    with open(Path(__file__).with_name("templates.toml"), "rb") as f:
-        return tomllib.load(f)
+    return toml_beside(__file__, "templates.toml")
 
 
 def _hub(name: str) -> Any:

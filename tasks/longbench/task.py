@@ -12,12 +12,12 @@ an empty answer with `min_length`); first-line scoring gives the same answer lin
 from __future__ import annotations
 
 import re
-import tomllib
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
 from harness.errors import HarnessError
+from harness.resources import toml_beside
 from harness.types import Sample, ScoredSample, sample_id
 from tasks.base import Counter, Metric, Task, mean
 from tasks.data import TaskOptions
@@ -78,11 +78,9 @@ METRICS: dict[str, tuple[str, Callable[[str, str, list[str]], float]]] = {
 }
 
 
-@lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
     """The datasets' prompts and generation lengths (`templates.toml` beside this file)."""
-    with open(Path(__file__).with_name("templates.toml"), "rb") as f:
-        return tomllib.load(f)
+    return toml_beside(__file__, "templates.toml")
 
 
 def _hub(config: str) -> Any:

@@ -7,11 +7,10 @@ group score); the macro mean over subjects is beside it. No chat template (lm-ev
 
 from __future__ import annotations
 
-import tomllib
-from functools import lru_cache, partial
-from pathlib import Path
+from functools import partial
 
 from harness.errors import HarnessError
+from harness.resources import toml_beside
 from harness.types import Sample, sample_id
 from tasks.base import Counter, Metric, Task
 from tasks.data import TaskOptions
@@ -20,11 +19,9 @@ from tasks.mmlu.data import LETTERS, Question, load_subject
 DEFAULT_SHOTS = 5
 
 
-@lru_cache(maxsize=1)
 def subjects() -> dict[str, str]:
     """Subject -> lm-eval category (stem, humanities, social_sciences, other)."""
-    with open(Path(__file__).with_name("subjects.toml"), "rb") as f:
-        return {k: str(v) for k, v in tomllib.load(f).items()}
+    return {k: str(v) for k, v in toml_beside(__file__, "subjects.toml").items()}
 
 
 def question_text(q: Question) -> str:

@@ -9,16 +9,15 @@ Samples form a depth x length grid. Scoring: the needle's answer phrases found i
 from __future__ import annotations
 
 import re
-import tomllib
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache, partial
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.resources import toml_beside
 from harness.types import Message, Prompt, Sample
 from tasks.base import Counter, JudgeSpec, Metric, Task
 from tasks.data import TaskOptions
@@ -30,10 +29,8 @@ MAX_NEW_TOKENS = 64
 DEFAULT_DEPTH_STEPS = 11  # 0, 10, ..., 100
 
 
-@lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
-    with open(Path(__file__).with_name("templates.toml"), "rb") as f:
-        return tomllib.load(f)
+    return toml_beside(__file__, "templates.toml")
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import random
-import tomllib
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from harness.resources import toml_beside
 from harness.types import Sample
 from tasks.base import Counter
 from tasks.sizing import Layout, fit_layout, to_sample
@@ -18,11 +16,9 @@ from tasks.sizing import Layout, fit_layout, to_sample
 DEPTHS = [int(d) for d in np.round(np.linspace(0, 100, num=40, endpoint=True))]
 
 
-@lru_cache(maxsize=1)
 def templates() -> dict[str, Any]:
     """RULER's templates, read from `templates.toml` beside this file."""
-    with open(Path(__file__).with_name("templates.toml"), "rb") as f:
-        return tomllib.load(f)
+    return toml_beside(__file__, "templates.toml")
 
 
 def sample_rng(task: str, length: int, index: int, seed: int) -> random.Random:

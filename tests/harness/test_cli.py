@@ -156,3 +156,29 @@ def test_synth_list_run_stats(tiny_path, tmp_path: Path) -> None:
     config.write_text("seeds: {hotpotqa: x}\ndistractors: many\n")
     bad = run("synth", "run", "context_synthesis", "--config", str(config), "--out", str(out), "--generator", "tiny-random")
     assert bad.returncode == 2 and "field 'distractors' = 'many'" in bad.stderr
+
+
+@pytest.mark.slow
+def test_synth_hierarchical_and_wildlong_through_the_cli(tiny_path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(2):
+        (docs / f"d{i}.txt").write_text(" ".join(f"word{i}x{j}" for j in range(120)))
+    corpus = tmp_path / "corpus.yaml"
+    corpus.write_text(f"- path: {docs}\n  kind: note\n")
+    config = tmp_path / "h.yaml"
+    config.write_text("small_chunk_tokens: 64\nhierarchical_questions: 2\ndiverse_questions: 0\ntarget_tokens: 2000\n"
+                      "max_tokens: 8\nsummary_max_tokens: 8\ntries: 1\n")
+    out = tmp_path / "h"
+    done = run("synth", "run", "hierarchical", "--config", str(config), "--corpus", str(corpus), "--out", str(out),
+               "--generator", "tiny-random")
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(run("synth", "stats", str(out)).stdout)
+    assert stats["plugin"]["documents"] == 2 and stats["llm_calls"] > 0  # a random model writes no readable question
+    assert stats["records"] + stats["dropped"].get("record without a readable question", 0) == 1
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(json.dumps({"query": "Summarize this report."}) + "\n")
+    config.write_text(f"queries: {queries}\ninstructions: 2\nmax_tokens: 8\ntries: 1\n")
+    failed = run("synth", "run", "wildlong", "--config", str(config), "--corpus", str(corpus), "--out", str(tmp_path / "w"),
+                 "--generator", "tiny-random")
+    assert failed.returncode == 2 and "no query's meta-information could be read" in failed.stderr

@@ -54,11 +54,11 @@ def test_records_mix_the_context_with_distractors_of_the_same_task(tokenizer, tm
 def test_rerun_asks_nothing_and_kill_resumes_from_the_cache(tokenizer, tmp_path) -> None:
     config = {"seeds": {"hotpotqa": _seeds(tmp_path, "hotpotqa", 4), "musique": _seeds(tmp_path, "musique", 4)}, "distractors": 2}
     _run(tmp_path, ScriptedBackend(tokenizer, answer=_context_reply), config, "clean")
-    with pytest.raises(KeyboardInterrupt):  # killed after the first task's batch
+    with pytest.raises(KeyboardInterrupt):  # killed after the first batch of two calls
         _run(tmp_path, ScriptedBackend(tokenizer, answer=_context_reply, fail_after_batches=1), config, "killed")
     assert not (tmp_path / "killed" / "data.jsonl").exists()
     stats = _run(tmp_path, ScriptedBackend(tokenizer, answer=_context_reply), config, "killed")
-    assert stats["llm_calls"] == 4 and stats["llm_cache_hits"] == 4  # only the second task is asked again
+    assert stats["llm_calls"] == 6 and stats["llm_cache_hits"] == 2  # only the calls not finished are asked again
     assert (tmp_path / "killed" / "data.jsonl").read_bytes() == (tmp_path / "clean" / "data.jsonl").read_bytes()
     again = _run(tmp_path, ScriptedBackend(tokenizer, answer=_context_reply), config, "killed")
     assert again["llm_calls"] == 0 and again["llm_cache_hits"] == 8
