@@ -96,7 +96,7 @@ def parse_qa(reply: str) -> tuple[str, str]:
         if not lines:
             raise error from None
         question, answer = lines.group(1), lines.group(2)
-    question, answer = question.strip().strip("*").strip(), answer.strip().strip("*").strip()
+    question, answer = (text.strip().strip("*").strip().strip('"').strip() for text in (question, answer))
     if len(question.split()) < 3 or not answer:
         raise ParseError("no question of at least three words with an answer")
     return question, answer

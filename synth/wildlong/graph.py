@@ -89,7 +89,7 @@ def graph_stats(graph: nx.Graph, seed: int = 0) -> dict[str, Any]:
         communities = nx.community.louvain_communities(graph, weight="weight", seed=seed)
         stats["communities"] = len(communities)
         stats["largest_community"] = max(len(c) for c in communities)
-        stats["modularity"] = round(nx.community.modularity(graph, communities, weight="weight"), 4)
+        stats["modularity"] = round(nx.community.modularity(graph, communities, weight="weight"), 4) + 0.0  # no -0.0
     else:
         stats.update(communities=graph.number_of_nodes(), largest_community=min(1, graph.number_of_nodes()), modularity=0.0)
     return stats

@@ -85,3 +85,31 @@ def test_longbench_chat_with_smollm2_as_model_and_judge_through_the_server(tmp_p
     report = result.extra["reports"]["longbench_chat"]["4096"]
     assert report["cases"] == 1 and 1 <= judge.calls <= 5  # a readable rating, or up to 5 asks
     assert result.config["judge"] == "openai:smollm2-135m"
+
+
+def test_hierarchical_synthesis_through_the_server_then_a_rerun_asks_nothing(tmp_path) -> None:
+    """A synthesis plugin with the served SmolLM2 as generator: summaries and questions come back over
+    HTTP (concurrently), the rerun is served from the cache."""
+    from pathlib import Path
+
+    from synth.corpus import load_corpus
+    from synth.hierarchical.plugin import Hierarchical
+    from synth.llm import Generator
+    from synth.plugin import load_config
+    from synth.run import run_plugin
+
+    shared = Path(os.environ.get("HARNESS_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+    if not (shared / "pg_essays").is_dir():
+        pytest.skip(f"the shared data folder is absent ({shared})")
+    corpus = load_corpus([{"builtin": "pg_essays", "path": str(shared / "pg_essays"), "limit": 2}])
+    config = load_config(Hierarchical.Config, {"small_chunk_tokens": 400, "hierarchical_questions": 2, "diverse_questions": 1,
+                                               "revisit_questions": 1, "target_tokens": 8000, "records": 1, "max_tokens": 120,
+                                               "summary_max_tokens": 80, "tries": 2}, "test")
+    stats = []
+    for _ in range(2):
+        generator = Generator(_backend(mode="chat"), "openai:smollm2-135m", tmp_path / "llm_cache.sqlite")
+        stats.append(run_plugin(Hierarchical(), config, generator, corpus, tmp_path / "out", seed=0))
+    first, again = stats
+    assert first["llm_calls"] > 5 and first["plugin"]["documents"] >= 1
+    assert again["llm_calls"] == 0 and again["llm_cache_hits"] == first["llm_calls"] + first["llm_cache_hits"]
+    assert again["records"] == first["records"]
