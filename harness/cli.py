@@ -305,15 +305,11 @@ def synth_run(
     seed: int = typer.Option(0, help="seed of the plugin's random choices"),
 ) -> None:
     """Run a plugin; a rerun after a crash reuses every cached LLM call."""
-    from harness.backends import load_backend, parse_model_spec
+    from harness.backends import parse_model_spec
+    from harness.configfile import read_config_file
     from harness.model_args import parse_model_args
-    from synth.corpus import load_corpus
-    from synth.llm import Generator
-    from synth.plugin import get_plugin, load_config, read_config_file
-    from synth.run import run_plugin
+    from synth.run import synthesize
 
-    cls = get_plugin(plugin)
-    cfg = load_config(cls.Config, read_config_file(config), str(config))
     sources: list = []
     if corpus is not None:
         import yaml
@@ -324,12 +320,7 @@ def synth_run(
     kwargs: dict = dict(parse_model_args(model_args))
     if parse_model_spec(generator).backend == "openai":
         kwargs.update(base_url=base_url, tokenizer=tokenizer)
-    backend = load_backend(generator, **kwargs)
-    try:
-        gen = Generator(backend, generator, out / "llm_cache.sqlite")
-        stats = run_plugin(cls(), cfg, gen, load_corpus(sources), out, seed)
-    finally:
-        backend.close()
+    stats = synthesize(plugin, read_config_file(config), str(config), out, sources, seed, generator, kwargs)
     typer.echo(f"{stats['records']} records -> {out / 'data.jsonl'} ({stats['llm_calls']} LLM calls, {stats['llm_cache_hits']} cache hits)")
     if stats["dropped"]:
         typer.echo("dropped: " + ", ".join(f"{k}: {v}" for k, v in stats["dropped"].items()))
@@ -353,3 +344,91 @@ def synth_stats(out: Path = typer.Argument(..., help="an output directory of `ha
         recomputed: dict = getattr(plugin, "output_stats", lambda _: {})(out)
         stats["plugin"] = {**stats.get("plugin", {}), **recomputed}
     typer.echo(json.dumps(stats, indent=2, sort_keys=True))
+
+
+@app.command("sweep")
+def sweep(
+    config: Path = typer.Argument(..., help="sweep YAML: variants x base model x train spec x eval suite"),
+    executor: str = typer.Option("local", help="local (this machine) or ray (a Ray cluster; local instance by default)"),
+    jobs: int = typer.Option(1, help="local: variants run at a time (a process pool)"),
+    address: Optional[str] = typer.Option(None, help="ray: cluster address (default: start a local instance)"),
+    output: Optional[Path] = typer.Option(None, help="sweep directory (default runs/sweeps/NAME)"),
+    only: Optional[str] = typer.Option(None, help="run only these variants (comma-separated names)"),
+) -> None:
+    """Synthesize, train and score every variant; finished stages are reused (content-hashed)."""
+    from tabulate import tabulate
+
+    from harness.sweep import run_sweep
+    from harness.sweep.config import read_sweep
+
+    settings = read_sweep(config)
+    root = output or Path("runs") / "sweeps" / settings.name
+    summary = run_sweep(settings, root, executor, jobs, address, [n.strip() for n in only.split(",")] if only else None)
+    rows = []
+    for name, variant in summary["variants"].items():
+        ran = sum(1 for s in variant["stages"] if s["status"] == "done" and not s["cached"])
+        reused = sum(1 for s in variant["stages"] if s["cached"])
+        rows.append([name, variant["status"], ran, reused, variant["error"] or ""])
+    typer.echo(tabulate(rows, headers=["variant", "status", "stages run", "reused", "error"]))
+    typer.echo(f"{summary['stages_run']} stages run in {summary['seconds']} s -> {root / 'sweep.json'}")
+    if any(v["status"] != "done" for v in summary["variants"].values()):
+        raise typer.Exit(1)
+
+
+board_app = typer.Typer(help="Leaderboards: a sweep's variants as rows, tasks x lengths as columns.", no_args_is_help=True)
+app.add_typer(board_app, name="leaderboard")
+
+
+@board_app.command("build")
+def leaderboard_build(
+    board: str = typer.Argument(..., help="a board name (leaderboards/NAME.yaml) or a board YAML path"),
+    output: Optional[Path] = typer.Option(None, help="where to write board.md, board.csv, index.html, baseline.json "
+                                                     "(default runs/leaderboards/NAME)"),
+) -> None:
+    """Print the board; write Markdown, CSV, the HTML page and a baseline for `harness check`."""
+    from leaderboards.collect import collect
+    from leaderboards.config import read_board
+    from leaderboards.page import page
+    from leaderboards.render import baseline_json, markdown, terminal, to_csv
+
+    config = read_board(board)
+    built = collect(config)
+    out = output or Path("runs") / "leaderboards" / config.name
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "board.md").write_text(markdown(built))
+    (out / "board.csv").write_text(to_csv(built))
+    (out / "index.html").write_text(page(built))
+    (out / "baseline.json").write_text(baseline_json(built))
+    typer.echo(terminal(built))
+    typer.echo(f"-> {out}/board.md, board.csv, index.html, baseline.json")
+
+
+@app.command("check")
+def check(
+    run: str = typer.Option(..., help="the run to check: a run directory or its results.json"),
+    baseline: Path = typer.Option(..., help="a results.json, or a board's baseline.json (with --row)"),
+    row: Optional[str] = typer.Option(None, help="the baseline.json row (variant) to compare with"),
+    max_drop: float = typer.Option(2.0, help="points a cell may drop before it can fail"),
+    alpha: float = typer.Option(0.05, help="significance level a drop must reach to fail"),
+) -> None:
+    """Exit 1 when a cell drops by more than --max-drop and the drop is significant at --alpha."""
+    from tabulate import tabulate
+
+    from harness.check import cells_of_results, compare, load_baseline, resolve_results
+    from harness.lengths import format_length
+
+    if not 0 < alpha < 1 or max_drop < 0:
+        raise HarnessError(f"--alpha {alpha} must be in (0, 1) and --max-drop {max_drop} >= 0")
+    verdicts, missing = compare(load_baseline(baseline, row), cells_of_results(resolve_results(run)), max_drop, alpha)
+    if not verdicts:
+        raise HarnessError(f"{run} and {baseline} share no task x length cell")
+    rows = [[v.task, format_length(v.length), f"{v.baseline:.2f}", f"{v.run:.2f}", f"{v.diff:+.2f}", f"{v.p_value:.3g}", v.test,
+             "REGRESSION" if v.regression else "ok" if v.diff >= -max_drop else "drop, not significant"] for v in verdicts]
+    typer.echo(tabulate(rows, headers=["task", "length", "baseline", "run", "diff", "p", "test", "verdict"]))
+    for task, length in missing:
+        typer.echo(f"not in the run: {task} at {format_length(length)}")
+    failed = [v for v in verdicts if v.regression]
+    if failed:
+        typer.echo(f"{len(failed)} regression(s): drop > {max_drop} points at p < {alpha}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"no regression (max drop {max_drop} points, alpha {alpha})")

@@ -7,21 +7,29 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.errors import HarnessError
 from synth.corpus import Document
 from synth.llm import Generator
 
 
 @dataclass
 class SynthContext:
-    """`generator` (cached LLM calls), `corpus` (documents), `rng` (seeded: the same seed gives the
+    """`generator` (cached LLM calls; None for plugins that call no model), `corpus` (documents), `rng` (seeded: the same seed gives the
     same data), `work_dir` (the plugin's scratch space under the output), `dropped` and `notes` (reason -> count)."""
 
-    generator: Generator
+    llm: Generator | None
     corpus: list[Document]
     rng: random.Random
     work_dir: Path
     dropped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def generator(self) -> Generator:
+        """The cached generator (an error for a run started without one)."""
+        if self.llm is None:
+            raise HarnessError("this plugin calls a generator model, but the run has none (give --generator)")
+        return self.llm
 
     def drop(self, reason: str) -> None:
         """Count an item left out, by reason (reported in stats.json)."""

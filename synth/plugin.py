@@ -11,7 +11,6 @@ import types
 import typing
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from harness.errors import HarnessError
@@ -41,6 +40,7 @@ class SynthPlugin:
     name: ClassVar[str] = ""
     Config: ClassVar[type] = object
     description: ClassVar[str] = ""
+    uses_generator: ClassVar[bool] = True  # False: the plugin calls no model (no --generator is loaded)
 
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         raise NotImplementedError
@@ -91,27 +91,6 @@ def load_config(config_class: type, data: dict[str, Any], source: str) -> Any:
         if problem:
             raise HarnessError(f"{source}: {problem}")
     return config
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """A YAML or JSON config file as a mapping."""
-    if not path.exists():
-        raise HarnessError(f"config file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        data = json.loads(text)
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise HarnessError(f"{path}: not valid YAML ({error})") from error
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise HarnessError(f"{path}: expected a mapping of config fields, got {type(data).__name__}")
-    return data
 
 
 def plugins() -> dict[str, type[SynthPlugin]]:

@@ -25,7 +25,7 @@ from synth.stats import dataset_stats
 SCHEMA_VERSION = 1
 
 
-def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator, corpus: list[Document], out: Path,
+def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | None, corpus: list[Document], out: Path,
                seed: int = 0) -> dict[str, Any]:
     """Run `plugin` with `config`; returns the stats written to `OUT/stats.json`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -49,8 +49,8 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator, c
         **dataset_stats(records),
         "dropped": dict(sorted(ctx.dropped.items())),
         "notes": dict(sorted(ctx.notes.items())),
-        "llm_calls": backend_generator.calls,
-        "llm_cache_hits": backend_generator.hits,
+        "llm_calls": backend_generator.calls if backend_generator else 0,
+        "llm_cache_hits": backend_generator.hits if backend_generator else 0,
         "seconds": round(time.perf_counter() - started, 2),
         "plugin": getattr(plugin, "stats", lambda: {})(),
     }
@@ -59,7 +59,7 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator, c
         "plugin": plugin.name,
         "config": asdict(config),
         "seed": seed,
-        **backend_generator.describe(),
+        **(backend_generator.describe() if backend_generator else {"generator": None}),
         "corpus": {"documents": len(corpus), "digest": corpus_digest(corpus), "sources": sorted({d.source for d in corpus})[:50]},
         "records": count,
         "environment": environment(),
@@ -67,3 +67,25 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator, c
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     return stats
+
+
+def synthesize(plugin: str, config: dict[str, Any], source: str, out: Path, corpus: list[dict[str, Any]], seed: int = 0,
+               generator: str | None = None, generator_args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load plugin `plugin` with `config` (from `source`, named in errors), its corpus and (if it
+    calls a model) the generator backend, and run it into `out`; returns the stats."""
+    from harness.backends import load_backend
+    from synth.corpus import load_corpus
+    from synth.plugin import get_plugin, load_config
+
+    cls = get_plugin(plugin)
+    settings = load_config(cls.Config, config, source)
+    documents = load_corpus(corpus)
+    if not cls.uses_generator:
+        return run_plugin(cls(), settings, None, documents, out, seed)
+    if generator is None:
+        raise HarnessError(f"synth plugin {plugin!r} calls a generator model: name one")
+    backend = load_backend(generator, **(generator_args or {}))
+    try:
+        return run_plugin(cls(), settings, Generator(backend, generator, out / "llm_cache.sqlite"), documents, out, seed)
+    finally:
+        backend.close()

@@ -1,0 +1,111 @@
+"""A sweep config: data variants x one base model x one train spec x one eval suite (YAML).
+
+```yaml
+name: tiny-demo
+base_model: tiny
+variants:
+  - {name: control, kind: none}                      # the base model, not fine-tuned
+  - name: needles-1k
+    synth: {plugin: needles, config: {tokenizer: tiny, lengths: [512, 1024]}}
+  - {name: mine, data: data/mine.jsonl}              # an existing dataset
+train: {rope: "yarn:4", stages: "2k:300", learning_rate: 1e-3}
+eval: {tasks: [niah_single_1, ruler], lengths: [512, 1k, 2k], limit: 20}
+```
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+TRAIN_FIELDS = {"rope", "stages", "learning_rate", "warmup_ratio", "lr_scheduler", "weight_decay", "grad_accum", "packing",
+                "batch_size", "loss_normalization", "lora", "max_position_embeddings", "seed", "save_steps", "resources"}
+EVAL_FIELDS = {"tasks", "lengths", "limit", "seed", "model_args", "data_dir", "task_args", "chat_template", "resources"}
+SECRET = re.compile(r"key|token|secret|password", re.IGNORECASE)
+SYNTH_FIELDS = {"plugin", "config", "generator", "generator_args", "corpus", "seed", "resources"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the board: `kind` none (the control), synth (a plugin run) or data (a file)."""
+
+    name: str
+    kind: str
+    synth: dict[str, Any] = field(default_factory=dict)
+    data: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    name: str
+    base_model: str
+    variants: tuple[Variant, ...]
+    train: dict[str, Any]
+    eval: dict[str, Any]
+    source: str = ""
+
+
+def _mapping(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise HarnessError(f"{where}: expected a mapping, got {type(value).__name__}")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise HarnessError(f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(sorted(allowed))})")
+    return dict(value)
+
+
+def _variant(raw: Any, index: int, source: str) -> Variant:
+    where = f"{source}: variants[{index}]"
+    entry = _mapping(raw, where, {"name", "kind", "synth", "data"})
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip() or "/" in name:
+        raise HarnessError(f"{where}: 'name' must be a non-empty string without '/' (got {name!r})")
+    given = [k for k in ("synth", "data") if k in entry]
+    kind = entry.get("kind", given[0] if len(given) == 1 else None)
+    if kind == "none" and not given:
+        return Variant(name, "none")
+    if kind == "synth" and given == ["synth"]:
+        synth = _mapping(entry["synth"], f"{where}.synth", SYNTH_FIELDS)
+        if not isinstance(synth.get("plugin"), str):
+            raise HarnessError(f"{where}.synth: 'plugin' (a plugin name, see `harness synth list`) is required")
+        secret = next((k for k in synth.get("generator_args", {}) if SECRET.search(str(k))), None)
+        if secret:  # stage parameters are written to disk and shown on boards
+            raise HarnessError(f"{where}.synth.generator_args: {secret!r} looks like a secret; set it in the environment "
+                               "(OPENAI_API_KEY) instead of the sweep file")
+        return Variant(name, "synth", synth=synth)
+    if kind == "data" and given == ["data"]:
+        return Variant(name, "data", data=str(entry["data"]))
+    raise HarnessError(f"{where} ({name}): give exactly one of `kind: none`, `synth: {{plugin, config}}` or `data: PATH`")
+
+
+def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
+    """Validate a sweep mapping; errors name the file and the field."""
+    top = _mapping(data, source, {"name", "base_model", "variants", "train", "eval"})
+    for key in ("name", "base_model", "variants", "eval"):
+        if key not in top:
+            raise HarnessError(f"{source}: '{key}' is required")
+    if not isinstance(top["variants"], list) or not top["variants"]:
+        raise HarnessError(f"{source}: 'variants' must be a non-empty list")
+    variants = tuple(_variant(v, i, source) for i, v in enumerate(top["variants"]))
+    names = [v.name for v in variants]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise HarnessError(f"{source}: variant name {duplicate!r} is used twice")
+    train = _mapping(top.get("train", {}), f"{source}: train", TRAIN_FIELDS)
+    if any(v.kind != "none" for v in variants) and "stages" not in train:
+        raise HarnessError(f"{source}: train.stages (e.g. '2k:300') is required to fine-tune the variants")
+    evaluation = _mapping(top["eval"], f"{source}: eval", EVAL_FIELDS)
+    for key in ("tasks", "lengths"):
+        if key not in evaluation:
+            raise HarnessError(f"{source}: eval.{key} is required")
+    return SweepConfig(str(top["name"]), str(top["base_model"]), variants, train, evaluation, source)
+
+
+def read_sweep(path: Path) -> SweepConfig:
+    from harness.configfile import read_config_file
+
+    return parse_sweep(read_config_file(path), str(path))

@@ -1,0 +1,187 @@
+"""A board's numbers: for each variant of the sweep and each column, the score, a bootstrap
+confidence interval from the per-sample scores, and a paired test against the baseline variant on
+the same samples (McNemar for right/wrong scores, a permutation test otherwise)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.lengths import format_length
+from harness.significance import confidence_interval, paired_test
+from leaderboards.config import BoardConfig, Column
+from tasks import GROUPS
+from tasks.base import mean
+
+Scores = dict[str, float]  # sample id -> score
+
+
+@dataclass(frozen=True)
+class Cell:
+    score: float | None
+    low: float | None = None
+    high: float | None = None
+    n: int = 0
+    diff: float | None = None  # against the baseline (same samples)
+    p_value: float | None = None
+    test: str | None = None
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    id: str
+    label: str
+    source: str  # the task or group
+    kind: str  # length | avg | delta
+    length: int | None = None
+
+
+@dataclass
+class Run:
+    """One variant's evaluation: its results.json and per-sample scores by (task, length)."""
+
+    variant: str
+    results: dict[str, Any]
+    samples: dict[tuple[str, int], Scores]
+    manifest: dict[str, Any] = field(default_factory=dict)
+    depth_scores: dict[tuple[str, int, float], list[float]] = field(default_factory=dict)
+
+
+@dataclass
+class Board:
+    config: BoardConfig
+    runs: list[Run]
+    columns: list[BoardColumn]
+    cells: dict[tuple[str, str], Cell]
+    failed: dict[str, str]
+
+
+def load_run(variant: str, results_path: Path, manifest: dict[str, Any] | None = None) -> Run:
+    """A run's results and its samples (`samples/<task>.jsonl` beside results.json)."""
+    if not results_path.exists():
+        raise HarnessError(f"{variant}: results file {results_path} does not exist")
+    results = json.loads(results_path.read_text())
+    samples: dict[tuple[str, int], Scores] = defaultdict(dict)
+    depths: dict[tuple[str, int, float], list[float]] = defaultdict(list)
+    for file in sorted((results_path.parent / "samples").glob("*.jsonl")):
+        for line in file.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                samples[(row["task"], int(row["length"]))][row["id"]] = float(row["score"])
+                for depth in row.get("meta", {}).get("depths", [])[:1]:
+                    depths[(row["task"], int(row["length"]), float(depth))].append(float(row["score"]))
+    return Run(variant, results, dict(samples), manifest or {}, dict(depths))
+
+
+def _members(source: str, kind: str, run: Run) -> list[str]:
+    return [t for t in GROUPS[source].tasks if t in run.results["results"]] if kind == "group" else [source]
+
+
+def _pooled(run: Run, tasks: list[str], lengths: list[int]) -> Scores:
+    return {k: v for t in tasks for n in lengths for k, v in run.samples.get((t, n), {}).items()}
+
+
+def _score(run: Run, column: Column, length: int) -> float | None:
+    if column.kind == "group":
+        return run.results.get("groups", {}).get(column.name, {}).get("lengths", {}).get(str(length), {}).get("score")
+    return run.results["results"].get(column.name, {}).get(str(length), {}).get("score")
+
+
+def _lengths(runs: list[Run], column: Column) -> list[int]:
+    if column.lengths:
+        return list(column.lengths)
+    found: set[int] = set()
+    for run in runs:
+        for task in _members(column.name, "group" if column.kind == "group" else "task", run):
+            found |= {int(n) for n in run.results["results"].get(task, {})}
+    return sorted(found)
+
+
+def _cell(score: float | None, scores: Scores, baseline: Scores | None, is_baseline: bool) -> Cell:
+    if score is None:
+        return Cell(None)
+    low, high = confidence_interval(list(scores.values())) if scores else (None, None)
+    if baseline is None or is_baseline or not scores:
+        return Cell(score, low, high, len(scores))
+    comparison = paired_test(baseline, scores)
+    return Cell(score, low, high, len(scores), comparison.difference, comparison.p_value, comparison.test)
+
+
+def build(config: BoardConfig, runs: list[Run], failed: dict[str, str]) -> Board:
+    """Every column's cells for every run."""
+    if config.baseline and config.baseline not in {r.variant for r in runs}:
+        raise HarnessError(f"{config.source}: baseline {config.baseline!r} is not a finished variant "
+                           f"({', '.join(r.variant for r in runs) or 'none'})")
+    base = next((r for r in runs if r.variant == config.baseline), None)
+    columns: list[BoardColumn] = []
+    cells: dict[tuple[str, str], Cell] = {}
+    for column in config.columns:
+        source_kind = "group" if column.kind == "group" or (column.kind == "delta" and column.name in GROUPS) else "task"
+        as_column = Column(column.name, source_kind, column.lengths, column.avg)
+        lengths = _lengths(runs, as_column)
+        if not lengths:
+            raise HarnessError(f"{config.source}: column {column.name!r}: no run has results for it")
+        if column.kind != "delta":
+            for length in lengths:
+                board_column = BoardColumn(f"{column.name}@{length}", f"{column.name} {format_length(length)}", column.name, "length", length)
+                columns.append(board_column)
+                for run in runs:
+                    tasks = _members(column.name, source_kind, run)
+                    base_scores = _pooled(base, tasks, [length]) if base else None
+                    cells[(run.variant, board_column.id)] = _cell(_score(run, as_column, length), _pooled(run, tasks, [length]),
+                                                                  base_scores, run is base)
+        if column.avg or column.kind == "delta":
+            kind = "delta" if column.kind == "delta" else "avg"
+            board_column = BoardColumn(f"{column.name}:{kind}", f"{column.name} {'Δ' if kind == 'delta' else 'avg'}", column.name, kind)
+            columns.append(board_column)
+            base_avg = None
+            if base:
+                base_present = [s for s in (_score(base, as_column, n) for n in lengths) if s is not None]
+                base_avg = mean(base_present) if base_present else None
+            for run in runs:
+                present = [s for s in (_score(run, as_column, n) for n in lengths) if s is not None]
+                avg = mean(present) if present else None
+                tasks = _members(column.name, source_kind, run)
+                base_scores = _pooled(base, tasks, lengths) if base else None
+                cell = _cell(avg, _pooled(run, tasks, lengths), base_scores, run is base)
+                if kind == "delta":
+                    value = None if avg is None or base_avg is None else avg - base_avg
+                    cell = Cell(value, None, None, cell.n, value, cell.p_value, cell.test)
+                cells[(run.variant, board_column.id)] = cell
+    return Board(config, runs, columns, cells, failed)
+
+
+def collect(config: BoardConfig) -> Board:
+    """The board of a sweep directory (its `sweep.json`)."""
+    summary_path = config.sweep / "sweep.json"
+    if not summary_path.exists():
+        raise HarnessError(f"{config.source}: {summary_path} does not exist (run `harness sweep` first)")
+    summary = json.loads(summary_path.read_text())
+    runs: list[Run] = []
+    failed: dict[str, str] = {}
+    for name, variant in summary["variants"].items():
+        if variant["status"] != "done" or not variant.get("results"):
+            failed[name] = variant.get("error") or "not finished"
+            continue
+        runs.append(load_run(name, Path(variant["results"]), _manifest(config.sweep, variant)))
+    return build(config, runs, failed)
+
+
+def _manifest(root: Path, variant: dict[str, Any]) -> dict[str, Any]:
+    """What made the row: its data (the synth manifest or the data file) and training (the trainer's manifest)."""
+    out: dict[str, Any] = {"kind": variant["kind"]}
+    for stage in variant["stages"]:
+        directory = root / "stages" / stage["id"]
+        if stage["kind"] == "synth" and (directory / "data" / "manifest.json").exists():
+            out["data"] = json.loads((directory / "data" / "manifest.json").read_text())
+        elif stage["kind"] == "data":
+            out["data"] = stage.get("output")
+        elif stage["kind"] == "train" and (directory / "model" / "manifest.json").exists():
+            out["training"] = json.loads((directory / "model" / "manifest.json").read_text())
+        elif stage["kind"] == "eval" and stage.get("output"):
+            out["evaluation"] = {k: v for k, v in stage["output"].items() if k != "results"}
+    return out
