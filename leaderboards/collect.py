@@ -18,6 +18,7 @@ from tasks import GROUPS
 from tasks.base import mean
 
 Scores = dict[str, float]  # sample id -> score
+DEPTH_BIN = 10  # heatmap rows: needle depths rounded to the nearest 10% (RULER draws them at random)
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def load_run(variant: str, results_path: Path, manifest: dict[str, Any] | None =
             if line.strip():
                 row = json.loads(line)
                 samples[(row["task"], int(row["length"]))][row["id"]] = float(row["score"])
-                for depth in row.get("meta", {}).get("depths", [])[:1]:
-                    depths[(row["task"], int(row["length"]), float(depth))].append(float(row["score"]))
+                for depth in row.get("meta", {}).get("depths", [])[:1]:  # the first needle's depth, to the nearest 10%
+                    depths[(row["task"], int(row["length"]), float(DEPTH_BIN * round(float(depth) / DEPTH_BIN)))].append(float(row["score"]))
     return Run(variant, results, dict(samples), manifest or {}, dict(depths))
 
 

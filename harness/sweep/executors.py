@@ -5,6 +5,7 @@ stage.json of each of its stages that ran, or the error that stopped the chain."
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,8 @@ def run_chain(variant: str, stages: list[Stage], root: Path) -> ChainResult:
 def run_local(chains: dict[str, list[Stage]], root: Path, jobs: int = 1) -> list[ChainResult]:
     if jobs <= 1:
         return [run_chain(name, stages, root) for name, stages in chains.items()]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # spawn, not fork: a forked child inherits torch's thread pools mid-state and can die in training
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {name: pool.submit(run_chain, name, stages, root) for name, stages in chains.items()}
         return [futures[name].result() for name in chains]
 

@@ -122,3 +122,13 @@ def test_the_ray_executor_on_a_local_instance(tiny_path, tmp_path: Path) -> None
     assert {v["status"] for v in summary["variants"].values()} == {"done"} and summary["stages_run"] == 4
     local = run_sweep(config, tmp_path / "ray")  # the same stages, now cached
     assert local["stages_run"] == 0
+
+
+@pytest.mark.slow
+def test_a_process_pool_runs_a_shared_stage_once(tiny_path, tmp_path: Path) -> None:
+    same = {"name": "twin", "synth": NEEDLES}
+    config = parse_sweep({**SWEEP, "variants": [SWEEP["variants"][1], same]}, "sweep.yaml")
+    summary = run_sweep(config, tmp_path / "pool", jobs=2)
+    assert {v["status"] for v in summary["variants"].values()} == {"done"}
+    ran = [s["id"] for v in summary["variants"].values() for s in v["stages"] if not s["cached"]]
+    assert len(ran) == 3 and len(set(ran)) == 3  # each of the three shared stages ran in one worker only
