@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.results import sample_rows
 from harness.significance import paired_test
 
 Cells = dict[tuple[str, int], dict[str, Any]]  # (task, length) -> {score, stderr, n, samples}
@@ -36,11 +37,8 @@ class Verdict:
 
 def _samples(results_path: Path) -> dict[tuple[str, int], dict[str, float]]:
     found: dict[tuple[str, int], dict[str, float]] = {}
-    for file in sorted((results_path.parent / "samples").glob("*.jsonl")):
-        for line in file.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                found.setdefault((row["task"], int(row["length"])), {})[row["id"]] = float(row["score"])
+    for row in sample_rows(results_path):
+        found.setdefault((row["task"], int(row["length"])), {})[row["id"]] = float(row["score"])
     return found
 
 

@@ -10,7 +10,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from harness.types import SCHEMA_VERSION, ScoredSample
 from tasks.base import Task, mean, stderr_of_mean
@@ -106,3 +106,11 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
         if spec.summarize is not None:
             out[group].update(spec.summarize({int(k): v["score"] for k, v in per_length.items()}))
     return out
+
+
+def sample_rows(results_path: Path) -> Iterator[dict[str, Any]]:
+    """The scored samples of a run, as written to `samples/<task>.jsonl` beside its results.json."""
+    for file in sorted((results_path.parent / "samples").glob("*.jsonl")):
+        for line in file.read_text().splitlines():
+            if line.strip():
+                yield json.loads(line)

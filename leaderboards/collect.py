@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.lengths import format_length
+from harness.results import sample_rows
 from harness.significance import confidence_interval, paired_test
 from leaderboards.config import BoardConfig, Column
 from tasks import GROUPS
@@ -68,13 +69,10 @@ def load_run(variant: str, results_path: Path, manifest: dict[str, Any] | None =
     results = json.loads(results_path.read_text())
     samples: dict[tuple[str, int], Scores] = defaultdict(dict)
     depths: dict[tuple[str, int, float], list[float]] = defaultdict(list)
-    for file in sorted((results_path.parent / "samples").glob("*.jsonl")):
-        for line in file.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                samples[(row["task"], int(row["length"]))][row["id"]] = float(row["score"])
-                for depth in row.get("meta", {}).get("depths", [])[:1]:  # the first needle's depth, to the nearest 10%
-                    depths[(row["task"], int(row["length"]), float(DEPTH_BIN * round(float(depth) / DEPTH_BIN)))].append(float(row["score"]))
+    for row in sample_rows(results_path):
+        samples[(row["task"], int(row["length"]))][row["id"]] = float(row["score"])
+        for depth in row.get("meta", {}).get("depths", [])[:1]:  # the first needle's depth, to the nearest 10%
+            depths[(row["task"], int(row["length"]), float(DEPTH_BIN * round(float(depth) / DEPTH_BIN)))].append(float(row["score"]))
     return Run(variant, results, dict(samples), manifest or {}, dict(depths))
 
 
