@@ -11,6 +11,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from harness.errors import HarnessError
@@ -42,8 +43,20 @@ class SynthPlugin:
     description: ClassVar[str] = ""
     uses_generator: ClassVar[bool] = True  # False: the plugin calls no model (no --generator is loaded)
 
+    def __init__(self) -> None:
+        self._stats: dict[str, Any] = {}  # a run fills it: the plugin's own statistics
+
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         raise NotImplementedError
+
+    def stats(self) -> dict[str, Any]:
+        """The plugin's own statistics of the last run (under `plugin` in stats.json)."""
+        return self._stats
+
+    @classmethod
+    def output_stats(cls, out: Path) -> dict[str, Any]:
+        """Statistics recomputed from a finished output directory (for `harness synth stats`)."""
+        return {}
 
 
 def _type_ok(value: Any, annotation: Any) -> bool:

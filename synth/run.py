@@ -52,7 +52,7 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | 
         "llm_calls": backend_generator.calls if backend_generator else 0,
         "llm_cache_hits": backend_generator.hits if backend_generator else 0,
         "seconds": round(time.perf_counter() - started, 2),
-        "plugin": getattr(plugin, "stats", lambda: {})(),
+        "plugin": plugin.stats(),
     }
     manifest = {
         "version": SCHEMA_VERSION,

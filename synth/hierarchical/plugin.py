@@ -119,12 +119,6 @@ class Hierarchical(SynthPlugin):
     Config = HierarchicalConfig
     description = "multi-turn QA over documents concatenated to a target length, from hierarchical summaries (2504.12637)"
 
-    def __init__(self) -> None:
-        self._stats: dict[str, Any] = {}
-
-    def stats(self) -> dict[str, Any]:
-        return self._stats
-
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         assert isinstance(config, HierarchicalConfig)
         if not ctx.corpus:

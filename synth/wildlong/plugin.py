@@ -150,12 +150,6 @@ class WildLong(SynthPlugin):
     Config = WildLongConfig
     description = "instructions from meta-information graphs of real user queries, paired with long documents (2502.16684)"
 
-    def __init__(self) -> None:
-        self._stats: dict[str, Any] = {}
-
-    def stats(self) -> dict[str, Any]:
-        return self._stats
-
     @classmethod
     def output_stats(cls, out: Path) -> dict[str, Any]:
         """Graph statistics recomputed from `OUT/work/graphs.json` (for `harness synth stats`)."""
