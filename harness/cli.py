@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -29,131 +28,112 @@ def _store(db: Optional[Path]):  # type: ignore[no-untyped-def]
 
 
 def _slug(model: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_") or "model"
+    """The default output directory's name for `model` (`runs/<slug>`): never `..`, a separator or a hidden name."""
+    from harness.pathnames import slugify
+
+    return slugify(model)
 
 
-def _batch_size(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        size = int(value)
-    except ValueError:
-        size = 0
-    if size < 1:
-        raise HarnessError(f"bad --batch-size {value!r}: expected a positive integer or 'auto'")
-    return size
+def _version(value: bool) -> None:
+    if value:
+        from harness import __version__
+        from harness.provenance import git_sha
+
+        sha = git_sha()
+        typer.echo(f"lc-harness {__version__}" + (f" (git {sha[:12]})" if sha else ""))
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
+    pass
 
 
 @app.command("eval")
 def eval_command(
-    model: str = typer.Option(..., help="checkpoint path, hub id, built-in name, openai:NAME or vllm:PATH"),
-    tasks: str = typer.Option(..., help="comma-separated tasks or groups (see `harness tasks`)"),
+    model: Optional[str] = typer.Option(None, "--model", help="checkpoint path, hub id, built-in name, openai:NAME or vllm:PATH "
+                                        "(or lm-eval's hf, vllm, local-chat-completions, ... with --model_args pretrained=/model=)"),
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="comma-separated tasks or groups; `list` prints them (see `harness tasks`)"),
     lengths: str = typer.Option("4k", help="comma-separated context lengths: 4k,8k,128k, plain integers, or max (the model's)"),
-    limit: Optional[int] = typer.Option(None, help="samples per task and length (default: the task's own)"),
-    output: Optional[Path] = typer.Option(None, help="output directory (default runs/<model>); reruns resume"),
+    limit: Optional[str] = typer.Option(None, "--limit", help="samples per task and length (default: the task's own), "
+                                        "or a fraction of them, e.g. 0.1 (lm-eval's)"),
+    output: Optional[Path] = typer.Option(None, "--output", "--output_path", help="output directory (default runs/<model>); reruns resume"),
     seed: int = typer.Option(42, help="seed for sample generation"),
-    batch_size: str = typer.Option("1", help="batch size, or 'auto' (halve on out-of-memory)"),
-    chat_template: str = typer.Option("auto", help="auto (when the tokenizer has one), on or off"),
-    model_args: Optional[str] = typer.Option(None, help="backend arguments k=v,... (dtype, device, ...)"),
-    base_url: Optional[str] = typer.Option(None, help="openai backend: API base URL (or OPENAI_BASE_URL)"),
-    tokenizer: Optional[str] = typer.Option(None, help="openai backend: tokenizer path or hub id for counting"),
+    batch_size: Optional[str] = typer.Option(None, "--batch-size", "--batch_size",
+                                             help="batch size (default 1), or 'auto' (halve on out-of-memory)"),
+    chat_template: Optional[str] = typer.Option(None, "--chat-template", help="auto (the default: when the tokenizer has one), on or off"),
+    apply_chat_template: bool = typer.Option(False, "--apply_chat_template", help="lm-eval's spelling of --chat-template on"),
+    model_args: Optional[str] = typer.Option(None, "--model-args", "--model_args",
+                                             help="backend arguments k=v,... (dtype, device, base_url, ...)"),
+    base_url: Optional[str] = typer.Option(None, "--base-url",
+                                           help="openai backend: API base URL (= --model-args base_url=; else OPENAI_BASE_URL)"),
+    tokenizer: Optional[str] = typer.Option(None, "--tokenizer",
+                                            help="openai backend: tokenizer path or hub id for counting (= --model-args tokenizer=)"),
+    device: Optional[str] = typer.Option(None, "--device", help="local models: torch device, e.g. cuda:0 (= --model-args device=)"),
     data_dir: Optional[Path] = typer.Option(None, envvar="HARNESS_DATA_DIR", help="where tasks find data files"),
     task_args: Optional[str] = typer.Option(None, help="task arguments k=v,... (e.g. haystack_dir=PATH)"),
+    num_fewshot: Optional[int] = typer.Option(None, "--num_fewshot", "--num-fewshot",
+                                              help="few-shot examples (= --task-args num_fewshot=; MMLU)"),
     depths: Optional[str] = typer.Option(None, help="niah: needle depths in percent, e.g. 0,25,50,75,100"),
     depth_steps: Optional[int] = typer.Option(None, help="niah: N evenly spaced depths in [0, 100]"),
     truncate: str = typer.Option("middle", help="real-document tasks: middle (first + last half), left (keep the end) or skip"),
     prompt_style: Optional[str] = typer.Option(None, help="infinitebench: chat or completion templates (default: by chat template)"),
+    gen_kwargs: Optional[str] = typer.Option(None, "--gen_kwargs", "--gen-kwargs",
+                                             help="lm-eval's generation settings: only do_sample=false and temperature=0 "
+                                                  "(greedy, what every task uses) are accepted"),
+    log_samples: bool = typer.Option(False, "--log_samples", "--log-samples", help="accepted for lm-eval's habit: samples are always logged"),
     judge: Optional[str] = typer.Option(None, help="score judged tasks with this model (same specs as --model)"),
+    judge_model_args: Optional[str] = typer.Option(None, help="judge backend arguments k=v,..."),
     judge_base_url: Optional[str] = typer.Option(None, help="openai judge: API base URL"),
     judge_tokenizer: Optional[str] = typer.Option(None, help="openai judge: tokenizer path or hub id"),
     db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database (SQLite)"),
 ) -> None:
     """Run a model over tasks at several context lengths; write results, samples and a database row."""
-    from harness.backends import load_backend, parse_model_spec
-    from harness.lengths import parse_lengths
-    from harness.model_args import parse_model_args
+    from harness.api import EvalArgs, prepare, run
     from harness.report import result_table
-    from harness.runner import EvalConfig, evaluate
-    from tasks import resolve
+    from harness.task_listing import LIST_VALUES, listing
 
-    task_names = resolve([t.strip() for t in tasks.split(",") if t.strip()])
-    length_specs = [p.strip() for p in lengths.split(",") if p.strip()]
-    if not length_specs:
-        raise HarnessError(f"bad --lengths {lengths!r}: no lengths given")
-    parsed_lengths = parse_lengths(",".join(p for p in length_specs if p != "max")) if set(length_specs) - {"max"} else []
-    args = parse_model_args(model_args)
-    size = _batch_size(batch_size)
-    if chat_template not in ("auto", "on", "off"):
-        raise HarnessError(f"bad --chat-template {chat_template!r}: expected auto, on or off")
-    if limit is not None and limit < 1:
-        raise HarnessError(f"bad --limit {limit}: must be at least 1")
-    backend_kwargs: dict = {"batch_size": size, **args}
-    if parse_model_spec(model).backend == "openai":
-        backend_kwargs.update(base_url=base_url, tokenizer=tokenizer)
-    elif base_url or tokenizer:
-        raise HarnessError("--base-url and --tokenizer are for openai:NAME models")
-    extra_task_args = parse_model_args(task_args, flag="--task-args")
-    if depths is not None:
-        extra_task_args["depths"] = [_depth(d) for d in depths.split(",") if d.strip()]
-    if depth_steps is not None:
-        extra_task_args["depth_steps"] = depth_steps
-    if truncate != "middle":  # only non-defaults enter task args (and so the fingerprints of existing runs stay)
-        from tasks.truncation import check_mode
-
-        extra_task_args["truncate"] = check_mode(truncate)
-    if prompt_style is not None:
-        if prompt_style not in ("chat", "completion"):
-            raise HarnessError(f"bad --prompt-style {prompt_style!r}: expected chat or completion")
-        extra_task_args["prompt_style"] = prompt_style
-    backend = load_backend(model, **backend_kwargs)
-    if "max" in length_specs and backend.max_length not in parsed_lengths:
-        parsed_lengths.append(backend.max_length)
-    judge_obj = _judge(judge, model, backend, judge_base_url, judge_tokenizer) if judge else None
-    config = EvalConfig(
-        model=model,
-        tasks=task_names,
-        lengths=parsed_lengths,
-        limit=limit,
-        seed=seed,
-        chat_template=chat_template,  # type: ignore[arg-type]
-        model_args=args,
-        data_dir=str(data_dir) if data_dir else None,
-        task_args=extra_task_args,
-    )
-    out = output or Path("runs") / _slug(model)
+    if tasks in LIST_VALUES:
+        typer.echo(listing(tasks))
+        return
+    if model is None or tasks is None:
+        raise HarnessError(f"--{'model' if model is None else 'tasks'} is required (see `harness eval --help`)")
+    prepared = prepare(EvalArgs(
+        model=model, tasks=tasks, lengths=lengths, limit=limit, output=output, seed=seed, batch_size=batch_size,
+        chat_template=chat_template, apply_chat_template=apply_chat_template, model_args=model_args, base_url=base_url,
+        tokenizer=tokenizer, device=device, data_dir=data_dir, task_args=task_args, num_fewshot=num_fewshot, depths=depths,
+        depth_steps=depth_steps, truncate=truncate, prompt_style=prompt_style, gen_kwargs=gen_kwargs, judge=judge,
+        judge_model_args=judge_model_args, judge_base_url=judge_base_url, judge_tokenizer=judge_tokenizer, db=db,
+    ))
+    for note in prepared.notes:
+        typer.echo(note, err=True)
+    out = prepared.output
     try:
-        run_id, result = evaluate(config, backend, out, _store(db), judge_obj)
+        run_id, result = run(prepared)
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted: finished samples are saved in {out}; rerun the same command to continue", err=True)
         raise typer.Exit(130) from None
-    finally:
-        backend.close()
     typer.echo(result_table(result))
     timings = result.config["timings"]
     typer.echo(
         f"\nrun {run_id}: {timings['samples_computed']} samples computed, {timings['samples_reused']} reused, "
         f"{timings['total_s']:.1f}s -> {out / 'results.json'}"
     )
+    _exit_on_failed_samples(result, out)
 
 
-def _depth(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise HarnessError(f"bad --depths entry {text!r}: expected a number from 0 to 100") from None
+def _exit_on_failed_samples(result, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Exit 1, after one loud line, when some samples got no answer: the run is written but incomplete
+    (a script or CI gate must not take it for a finished one), and a rerun retries only those."""
+    from harness.results import failed_samples
 
-
-def _judge(spec: str, model: str, backend, base_url: Optional[str], tokenizer: Optional[str]):  # type: ignore[no-untyped-def]
-    """The judge: the evaluated backend itself when the specs match, else a new backend."""
-    from harness.backends import load_backend, parse_model_spec
-    from harness.judge import Judge
-
-    if spec == model:
-        return Judge(backend, spec)
-    kwargs: dict = {}
-    if parse_model_spec(spec).backend == "openai":
-        kwargs.update(base_url=base_url, tokenizer=tokenizer)
-    return Judge(load_backend(spec, **kwargs), spec)
+    failed = failed_samples(result)
+    if failed:
+        typer.echo(f"warning: {failed} samples failed (no answer after retries; left out of the scores, "
+                   f"reasons in {out / 'samples'}): rerun the same command to retry them", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("train")
@@ -175,8 +155,11 @@ def train_command(
     gradient_checkpointing: bool = typer.Option(False, help="trade compute for memory"),
     save_steps: int = typer.Option(50, help="checkpoint every N steps (resume point)"),
     seed: int = typer.Option(0),
+    report_to: str = typer.Option("none", help="experiment trackers: none, tensorboard, wandb, mlflow (comma-separated; "
+                                               "transformers' integrations, the `tracking` extra)"),
 ) -> None:
     """Fine-tune a causal LM with RoPE scaling and stepwise context extension."""
+    from harness.tracking import parse_report_to
     from harness.train.spec import TrainSpec, parse_lora, parse_rope, parse_stages
     from harness.train.trainer import train
 
@@ -185,8 +168,11 @@ def train_command(
         max_position_embeddings=max_position_embeddings, lora=parse_lora(lora), learning_rate=lr,
         warmup_ratio=warmup_ratio, weight_decay=weight_decay, grad_accum=grad_accum, packing=packing,
         batch_size=batch_size, loss_normalization=loss_norm, gradient_checkpointing=gradient_checkpointing,
-        save_steps=save_steps, seed=seed,
+        save_steps=save_steps, seed=seed, report_to=parse_report_to(report_to),
     )
+    from harness.train.data import check_data
+
+    check_data(data)  # a bad record fails now, before the output is claimed or a model loads
     try:
         out = train(spec, output)
     except KeyboardInterrupt:
@@ -196,19 +182,11 @@ def train_command(
 
 
 @app.command("tasks")
-def tasks_command() -> None:
-    """List the registered tasks and groups."""
-    from tabulate import tabulate
+def tasks_command(name: Optional[str] = typer.Argument(None, help="a group (lists its tasks) or a task (shows its settings)")) -> None:
+    """List the registered tasks and groups, a group's tasks, or one task's settings."""
+    from harness.task_listing import describe, listing
 
-    from tasks import GROUPS, TASKS, get_task
-
-    rows = []
-    for name in TASKS.names():
-        task = get_task(name)
-        groups = ",".join(g for g, group in GROUPS.items() if name in group.tasks)
-        rows.append([name, groups, task.metric.name, task.max_new_tokens])
-    typer.echo(tabulate(rows, headers=["task", "groups", "metric", "max new tokens"]))
-    typer.echo("\ngroups: " + ", ".join(f"{g} ({len(group.tasks)} tasks)" for g, group in GROUPS.items()))
+    typer.echo(describe(name) if name else listing())
 
 
 @app.command("runs")
@@ -222,13 +200,20 @@ def runs_command(db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", he
 
 @app.command("show")
 def show_command(
-    run_id: str = typer.Argument(..., help="run id (a unique prefix is enough)"),
+    run_id: str = typer.Argument(..., help="run id (a unique prefix is enough); with --sample also a run directory"),
     db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database"),
     fmt: str = typer.Option("simple", "--format", help="tabulate format: simple, github, ..."),
+    sample: Optional[str] = typer.Option(None, "--sample", help="print this sample's prompt (as the model saw it) and output"),
 ) -> None:
-    """Print one run's scores as a table (tasks x lengths)."""
+    """Print one run's scores as a table (tasks x lengths), or one sample's prompt and output (--sample ID)."""
     from harness.report import result_table
 
+    if sample is not None:
+        from harness.sample_prompt import describe, locate_run, sample_prompt
+
+        output, config = locate_run(run_id, None if Path(run_id).expanduser().is_dir() else _store(db))
+        typer.echo(describe(sample_prompt(output, config, sample)))
+        return
     result = _store(db).result(run_id)
     if result is None:
         raise HarnessError(f"no run {run_id!r} (or more than one matches) in the database; see `harness runs`")
@@ -273,7 +258,9 @@ def main() -> None:
     except HarnessError as error:
         if debug:
             raise
-        typer.echo(f"error: {error}", err=True)
+        from harness.redaction import redact_text
+
+        typer.echo(f"error: {redact_text(str(error))}", err=True)  # a message may quote a URL with its credentials
         sys.exit(2)
 
 
@@ -305,25 +292,27 @@ def synth_run(
     seed: int = typer.Option(0, help="seed of the plugin's random choices"),
 ) -> None:
     """Run a plugin; a rerun after a crash reuses every cached LLM call."""
-    from harness.backends import parse_model_spec
+    from harness.backend_options import backend_options
     from harness.configfile import read_config_file
     from harness.model_args import parse_model_args
     from synth.run import synthesize
 
     sources: list = []
     if corpus is not None:
-        import yaml
+        from synth.corpus import read_corpus_file
 
-        sources = yaml.safe_load(corpus.read_text()) or []
-        if not isinstance(sources, list):
-            raise HarnessError(f"{corpus}: expected a list of corpus sources")
-    kwargs: dict = dict(parse_model_args(model_args))
-    if parse_model_spec(generator).backend == "openai":
-        kwargs.update(base_url=base_url, tokenizer=tokenizer)
+        sources = read_corpus_file(corpus)
+    kwargs = backend_options(generator, parse_model_args(model_args), base_url=base_url, tokenizer=tokenizer)
     stats = synthesize(plugin, read_config_file(config), str(config), out, sources, seed, generator, kwargs)
     typer.echo(f"{stats['records']} records -> {out / 'data.jsonl'} ({stats['llm_calls']} LLM calls, {stats['llm_cache_hits']} cache hits)")
     if stats["dropped"]:
         typer.echo("dropped: " + ", ".join(f"{k}: {v}" for k, v in stats["dropped"].items()))
+    if stats.get("llm_failed"):  # the data is written but short of these items: exit 1, as eval with failed samples
+        failed = sum(stats["llm_failed"].values())
+        typer.echo(f"warning: {failed} generator calls failed after retries "
+                   f"({', '.join(f'{k}: {v}' for k, v in stats['llm_failed'].items())}); their items were dropped: "
+                   "rerun the same command to retry them (finished calls are cached)", err=True)
+        raise typer.Exit(1)
 
 
 @synth_app.command("stats")
@@ -387,13 +376,13 @@ def leaderboard_build(
 ) -> None:
     """Print the board; write Markdown, CSV, the HTML page and a baseline for `harness check`."""
     from leaderboards.collect import collect
-    from leaderboards.config import read_board
+    from leaderboards.config import default_output, read_board
     from leaderboards.page import page
     from leaderboards.render import baseline_json, markdown, terminal, to_csv
 
     config = read_board(board)
+    out = output or default_output(config)  # the name is checked before it becomes a directory
     built = collect(config)
-    out = output or Path("runs") / "leaderboards" / config.name
     out.mkdir(parents=True, exist_ok=True)
     (out / "board.md").write_text(markdown(built))
     (out / "board.csv").write_text(to_csv(built))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from harness.lengths import format_length
-from harness.results import Result
+from harness.results import Result, group_label
 from tasks.base import mean
 
 
 def result_table(result: Result, fmt: str = "simple") -> str:
-    """Tasks x lengths with an Avg column; group rows (e.g. `ruler`) after the tasks."""
+    """Tasks x lengths with an Avg column; group rows (e.g. `ruler`) after the tasks, a partial one marked
+    with how many of its tasks ran (`[mmlu (1/57)]`)."""
     lengths = sorted({int(length) for cells in result.results.values() for length in cells})
     headers = ["task", *[format_length(length) for length in lengths], "Avg"]
     rows = []
@@ -20,9 +21,9 @@ def result_table(result: Result, fmt: str = "simple") -> str:
         rows.append([task, *scores, mean(present) if present else None])
     for group, info in sorted(result.groups.items()):
         scores = [info["lengths"].get(str(length), {}).get("score") for length in lengths]
-        rows.append([f"[{group}]", *scores, info["avg"]])
+        rows.append([f"[{group_label(group, info)}]", *scores, info["avg"]])
     table = tabulate(rows, headers=headers, floatfmt=".2f", tablefmt=fmt, missingval="-")
-    return "\n".join([table, *group_summaries(result), *truncation_summaries(result)])
+    return "\n".join([table, *group_summaries(result), *truncation_summaries(result), *failure_summaries(result)])
 
 
 def group_summaries(result: Result) -> list[str]:
@@ -33,9 +34,8 @@ def group_summaries(result: Result) -> list[str]:
             continue
         effective = info.get("effective_length")
         shown = format_length(effective) if effective else "none"
-        partial = "" if info.get("complete", True) else f" ({len(info['tasks'])} of its tasks)"
         lines.append(
-            f"{group}{partial}: Avg {info['avg']:.2f}, wAvg(inc) {info['wavg_inc']:.2f}, wAvg(dec) {info['wavg_dec']:.2f}, "
+            f"{group_label(group, info)}: Avg {info['avg']:.2f}, wAvg(inc) {info['wavg_inc']:.2f}, wAvg(dec) {info['wavg_dec']:.2f}, "
             f"effective length {shown} (> {info['effective_threshold']})"
         )
     return lines
@@ -53,4 +53,16 @@ def truncation_summaries(result: Result) -> list[str]:
         ]
         if parts:
             lines.append(f"{task}: " + "; ".join(parts))
+    return lines
+
+
+def failure_summaries(result: Result) -> list[str]:
+    """One line per task with failed samples (no answer after the backend's retries; left out of its
+    scores), per length: failed of all its samples."""
+    lines = []
+    for task, cells in sorted(result.results.items()):
+        parts = [f"{format_length(int(length))} {cell['failed']}/{cell['n'] + cell['failed']} failed"
+                 for length, cell in sorted(cells.items(), key=lambda kv: int(kv[0])) if cell.get("failed")]
+        if parts:
+            lines.append(f"{task}: " + "; ".join(parts) + " (left out of the score)")
     return lines

@@ -49,13 +49,19 @@ class Result:
 def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int],
               skipped: dict[tuple[str, int], int] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
     """Per task and length: the metric's aggregate, the stderr of the mean, and n; for tasks that
-    truncate or skip inputs, how many samples were truncated and skipped."""
+    truncate or skip inputs, how many samples were truncated and skipped. Failed samples (no answer
+    after the backend's retries) are left out of the score and of n, and counted as `failed` (a key
+    only in cells that have some)."""
     skipped = skipped or {}
     grouped: dict[tuple[str, int], list[float]] = defaultdict(list)
     judge_failed: dict[tuple[str, int], int] = defaultdict(int)
     truncated: dict[tuple[str, int], int] = defaultdict(int)
+    failed: dict[tuple[str, int], int] = defaultdict(int)
     truncating = {r.task for r in records if "truncated_from" in r.meta} | {task for task, _ in skipped}
     for record in records:
+        if record.failed:
+            failed[(record.task, record.length)] += 1
+            continue
         grouped[(record.task, record.length)].append(record.score)
         judge_failed[(record.task, record.length)] += bool(record.meta.get("judge_failed"))
         truncated[(record.task, record.length)] += bool(record.meta.get("truncated_from"))
@@ -63,7 +69,7 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
     for task in tasks:
         for length in task.lengths_for(lengths):
             scores = grouped.get((task.name, length))
-            if not scores and not skipped.get((task.name, length)):
+            if not scores and not skipped.get((task.name, length)) and not failed.get((task.name, length)):
                 continue
             cell: dict[str, Any] = {
                 "score": round(task.metric.aggregate(scores), 4) if scores else None,
@@ -77,6 +83,8 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
                 cell["skipped"] = skipped.get((task.name, length), 0)
             if "judge_reply" in next((r.meta for r in records if r.task == task.name), {}):
                 cell["judge_failed"] = judge_failed[(task.name, length)]
+            if failed.get((task.name, length)):
+                cell["failed"] = failed[(task.name, length)]
             table.setdefault(task.name, {})[str(length)] = cell
     return table
 
@@ -84,7 +92,8 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
 def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per group present in the run: at each length the mean over its tasks (`macro`) and over its
     samples (`micro`; the group's `score` when it is size-weighted, as lm-eval's MMLU), Avg over
-    lengths, and the group's own summary (RULER: wAvg, effective length)."""
+    lengths, and the group's own summary (RULER: wAvg, effective length). A group run on a subset of its
+    tasks (`mmlu` from 1 of 57 subjects) is flagged `partial`, with `tasks_run` of `tasks_total`."""
     out: dict[str, dict[str, Any]] = {}
     for group, spec in groups.items():
         present = [t for t in spec.tasks if t in table]
@@ -102,15 +111,31 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
             per_length[length] = {"score": round(micro if getattr(spec, "weighted", False) else macro, 4),
                                   "macro": round(macro, 4), "micro": round(micro, 4), "n": n, "tasks": len(cells)}
         avg = round(mean([v["score"] for v in per_length.values()]), 4)
-        out[group] = {"lengths": per_length, "avg": avg, "tasks": present, "complete": len(present) == len(spec.tasks)}
+        complete = len(present) == len(spec.tasks)
+        out[group] = {"lengths": per_length, "avg": avg, "tasks": present, "complete": complete,
+                      "partial": not complete, "tasks_run": len(present), "tasks_total": len(spec.tasks)}
         if spec.summarize is not None:
             out[group].update(spec.summarize({int(k): v["score"] for k, v in per_length.items()}))
     return out
 
 
+def group_label(group: str, info: dict[str, Any]) -> str:
+    """How a group is shown: `mmlu (1/57)` when only some of its tasks ran, else its name."""
+    if info.get("partial") or not info.get("complete", True):
+        run, total = info.get("tasks_run", len(info.get("tasks", []))), info.get("tasks_total")
+        return f"{group} ({run}/{total})" if total else f"{group} ({run} of its tasks)"
+    return group
+
+
 def sample_rows(results_path: Path) -> Iterator[dict[str, Any]]:
-    """The scored samples of a run, as written to `samples/<task>.jsonl` beside its results.json."""
+    """The scored samples of a run, as written to `samples/<task>.jsonl` beside its results.json (failed
+    samples, which have no score, left out)."""
     for file in sorted((results_path.parent / "samples").glob("*.jsonl")):
         for line in file.read_text().splitlines():
-            if line.strip():
-                yield json.loads(line)
+            if line.strip() and not (row := json.loads(line)).get("failed"):
+                yield row
+
+
+def failed_samples(result: Result) -> int:
+    """How many samples of a run got no answer (its cells' `failed`)."""
+    return sum(int(cell.get("failed", 0)) for cells in result.results.values() for cell in cells.values())

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness.redaction import redact
 from harness.results import Result
 
 SCHEMA = """
@@ -50,8 +51,8 @@ class Store:
         return db
 
     def record(self, run_id: str, result: Result, output_dir: Path) -> None:
-        """Insert or replace the run and its scores in one transaction."""
-        config = result.config
+        """Insert or replace the run and its scores in one transaction (secrets redacted)."""
+        config = redact(result.config)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with closing(self._connect()) as db, db:
             db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
@@ -64,7 +65,7 @@ class Store:
                     str(config.get("backend", "")),
                     str(output_dir.resolve()),
                     json.dumps(config, sort_keys=True),
-                    json.dumps(result.to_dict(), sort_keys=True),
+                    json.dumps(redact(result.to_dict()), sort_keys=True),
                 ),
             )
             db.executemany(

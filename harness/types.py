@@ -76,7 +76,12 @@ class Sample:
 
 @dataclass(frozen=True)
 class ScoredSample:
-    """One finished sample as written to `samples/<task>.jsonl`."""
+    """One finished sample as written to `samples/<task>.jsonl`.
+
+    `error` is set when the sample got no usable answer (a request that failed after the backend's
+    retries): it is written with `"failed": true`, counted apart and left out of every score, and a
+    rerun into the same output computes it again. A normal sample's line carries neither key.
+    """
 
     id: str
     task: str
@@ -89,11 +94,24 @@ class ScoredSample:
     latency_s: float
     meta: dict[str, Any] = field(default_factory=dict)
     version: int = SCHEMA_VERSION
+    sample_cache: str | None = None  # the prompt: sample `index` in <cache>/samples/<sample_cache>.jsonl (`harness show --sample`)
+    error: str | None = None  # why the sample got no answer (None: it did)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the sample got no usable answer (see `error`)."""
+        return self.error is not None
 
     def to_json(self) -> str:
-        """One JSON line; keys sorted so the file is byte-stable."""
+        """One JSON line; keys sorted so the file is byte-stable (no `sample_cache` key when there is none)."""
         data = asdict(self)
         data["targets"] = list(self.targets)
+        if data["sample_cache"] is None:
+            del data["sample_cache"]
+        if self.error is None:
+            del data["error"]
+        else:
+            data["failed"] = True
         return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
     @classmethod
@@ -111,4 +129,6 @@ class ScoredSample:
             latency_s=float(data["latency_s"]),
             meta=dict(data.get("meta", {})),
             version=int(data.get("version", SCHEMA_VERSION)),
+            sample_cache=str(data["sample_cache"]) if data.get("sample_cache") is not None else None,
+            error=str(data.get("error") or "unknown") if data.get("failed") else None,
         )

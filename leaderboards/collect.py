@@ -12,14 +12,16 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.lengths import format_length
+from harness.redaction import redact
 from harness.results import sample_rows
 from harness.significance import confidence_interval, paired_test
 from leaderboards.config import BoardConfig, Column
 from tasks import GROUPS
 from tasks.base import mean
+from tasks.niah.heatmap import needle_depth
 
 Scores = dict[str, float]  # sample id -> score
-DEPTH_BIN = 10  # heatmap rows: needle depths rounded to the nearest 10% (RULER draws them at random)
+DEPTH_BIN = 10  # heatmap rows: RULER's random needle depths to the nearest 10% (classic niah grid depths kept)
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,9 @@ def load_run(variant: str, results_path: Path, manifest: dict[str, Any] | None =
     depths: dict[tuple[str, int, float], list[float]] = defaultdict(list)
     for row in sample_rows(results_path):
         samples[(row["task"], int(row["length"]))][row["id"]] = float(row["score"])
-        for depth in row.get("meta", {}).get("depths", [])[:1]:  # the first needle's depth, to the nearest 10%
-            depths[(row["task"], int(row["length"]), float(DEPTH_BIN * round(float(depth) / DEPTH_BIN)))].append(float(row["score"]))
+        depth = needle_depth(row.get("meta") or {}, DEPTH_BIN)  # classic niah's `depth` or RULER's `depths`
+        if depth is not None:
+            depths[(row["task"], int(row["length"]), depth)].append(float(row["score"]))
     return Run(variant, results, dict(samples), manifest or {}, dict(depths))
 
 
@@ -183,4 +186,4 @@ def _manifest(root: Path, variant: dict[str, Any]) -> dict[str, Any]:
             out["training"] = json.loads((directory / "model" / "manifest.json").read_text())
         elif stage["kind"] == "eval" and stage.get("output"):
             out["evaluation"] = {k: v for k, v in stage["output"].items() if k != "results"}
-    return out
+    return redact(out)  # shown on the page: a manifest written before redaction existed may hold a key

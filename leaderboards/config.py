@@ -20,6 +20,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.lengths import parse_lengths
+from harness.pathnames import safe_component
 
 BOARD_DIR = Path(__file__).parent
 
@@ -83,12 +84,19 @@ def find_board(name_or_path: str) -> Path:
     if path.suffix in (".yaml", ".yml", ".json") or path.exists():
         if not path.exists():
             raise HarnessError(f"board config {path} does not exist")
+        if path.is_dir():
+            raise HarnessError(f"board config {path} is a directory: give a board YAML or a board name")
         return path
-    found = BOARD_DIR / f"{name_or_path}.yaml"
+    found = BOARD_DIR / f"{safe_component(name_or_path, 'board name')}.yaml"
     if not found.exists():
         known = sorted(p.stem for p in BOARD_DIR.glob("*.yaml"))
         raise HarnessError(f"no board named {name_or_path!r} in {BOARD_DIR} (boards: {', '.join(known) or 'none'})")
     return found
+
+
+def default_output(config: BoardConfig) -> Path:
+    """`runs/leaderboards/NAME`, once NAME is known to be a safe directory name (a board's name is also its title)."""
+    return Path("runs") / "leaderboards" / safe_component(config.name, "'name'", config.source)
 
 
 def read_board(name_or_path: str) -> BoardConfig:

@@ -7,13 +7,13 @@ source; plugins that classify documents themselves (WildLong) may ignore it.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
+from harness.userfiles import check_type, iter_jsonl, read_text, read_yaml
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,15 @@ def from_path(path: Path, kind: str, text_field: str = "text") -> Iterator[Docum
     """A .txt file, a .jsonl file (`text_field`, and `kind` when a record has one), or a directory of them (sorted)."""
     if not path.exists():
         raise HarnessError(f"corpus path {path} does not exist")
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl")) if path.is_dir() else [path]
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl") and p.is_file()) if path.is_dir() else [path]
     for file in files:
         if file.suffix == ".jsonl":
-            for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                record = json.loads(line)
+            for number, record in iter_jsonl(file, "corpus file"):
                 if text_field not in record:
                     raise HarnessError(f"{file}:{number}: no {text_field!r} field")
                 yield _doc(str(record[text_field]), str(record.get("kind", kind)), str(file))
         else:
-            yield _doc(file.read_text(encoding="utf-8", errors="replace"), kind, str(file))
+            yield _doc(read_text(file, "corpus file"), kind, str(file))
 
 
 def from_dataset(name: str, kind: str, split: str = "train", config: str | None = None, text_field: str = "text",
@@ -70,11 +67,44 @@ def from_dataset(name: str, kind: str, split: str = "train", config: str | None 
         yield _doc(str(row[text_field]), kind, f"hub:{name}")
 
 
+BUILTINS = ("shakespeare", "pg_essays")
+SOURCE_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "path": str, "builtin": str, "dataset": str, "kind": str, "text_field": str, "split": str,
+    "config": (str, type(None)), "limit": int,
+}
+
+
+def check_sources(sources: Any, where: str) -> list[dict[str, Any]]:
+    """Corpus entries checked: a list of mappings with known fields of the right types."""
+    check_type(sources, list, f"{where}: the corpus (a list of sources)")
+    for i, source in enumerate(sources):
+        at = f"{where}: source {i}"
+        check_type(source, dict, at)
+        unknown = sorted(set(source) - set(SOURCE_FIELDS))
+        if unknown:
+            raise HarnessError(f"{at}: unknown field {unknown[0]!r} (fields: {', '.join(SOURCE_FIELDS)})")
+        for key, value in source.items():
+            check_type(value, SOURCE_FIELDS[key], f"{at}: field {key!r}")
+        if isinstance(source.get("limit"), int) and source["limit"] < 0:
+            raise HarnessError(f"{at}: limit = {source['limit']} must be >= 0")
+        if not any(key in source for key in ("builtin", "path", "dataset")):
+            raise HarnessError(f"{at}: give one of path, dataset or builtin (got {', '.join(source) or 'nothing'})")
+        if "builtin" in source and source["builtin"] not in BUILTINS:
+            raise HarnessError(f"{at}: unknown builtin {source['builtin']!r} ({', '.join(BUILTINS)})")
+    return sources
+
+
+def read_corpus_file(path: Path) -> list[dict[str, Any]]:
+    """A corpus YAML (or JSON) file: a list of sources, checked (an empty file is no sources)."""
+    return check_sources(read_yaml(path, "corpus file") or [], str(path))
+
+
 def load_corpus(sources: list[dict[str, Any]]) -> list[Document]:
     """Documents from config entries: `{"path": P, "kind": K}`, `{"dataset": NAME, "kind": K, ...}`,
     `{"builtin": "shakespeare"}` or `{"builtin": "pg_essays", "path": P}`, each with an optional
     `limit` (the first documents, in file order); de-duplicated by content."""
     docs: dict[str, Document] = {}
+    check_sources(sources, "corpus")
     for i, source in enumerate(sources):
         kind = str(source.get("kind", "document"))
         if "builtin" in source:

@@ -49,6 +49,15 @@ class SynthPlugin:
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         raise NotImplementedError
 
+    def check(self, config: Any, corpus: list[dict[str, Any]]) -> None:
+        """Refuse what is knowable wrong before the generator is loaded and any work starts (files
+        missing, sizes that cannot fit), raising HarnessError that names the config field to fix.
+        `corpus`: the corpus sources as configured (not loaded). Default: nothing to check."""
+
+    def planned(self, config: Any) -> int | None:
+        """How many records a run of `config` should yield (the progress bar's total); None: unknown."""
+        return None
+
     def stats(self) -> dict[str, Any]:
         """The plugin's own statistics of the last run (under `plugin` in stats.json)."""
         return self._stats

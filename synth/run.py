@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+from tqdm import tqdm
 
 from harness.errors import HarnessError
 from harness.provenance import environment
+from harness.redaction import redact
 from synth.context import SynthContext
 from synth.corpus import Document, corpus_digest
 from synth.llm import Generator
@@ -35,7 +39,7 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | 
     partial = out / "data.jsonl.partial"
     ids: set[str] = set()
     count = 0
-    with open(partial, "w", encoding="utf-8") as f:
+    with open(partial, "w", encoding="utf-8") as f, progress_bar(plugin, config, backend_generator, started) as bar:
         for record in plugin.run(ctx, config):
             if record.id in ids:
                 raise HarnessError(f"plugin {plugin.name} yielded the id {record.id!r} twice")
@@ -43,6 +47,7 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | 
             f.write(record.to_json() + "\n")
             f.flush()
             count += 1
+            bar.update(1)
     partial.replace(out / "data.jsonl")
     records = [json.loads(line) for line in (out / "data.jsonl").read_text(encoding="utf-8").splitlines()]
     stats = {
@@ -54,6 +59,8 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | 
         "seconds": round(time.perf_counter() - started, 2),
         "plugin": plugin.stats(),
     }
+    if backend_generator is not None and backend_generator.failed:  # calls with no reply after retries (not cached)
+        stats["llm_failed"] = dict(sorted(backend_generator.failed.items()))
     manifest = {
         "version": SCHEMA_VERSION,
         "plugin": plugin.name,
@@ -64,28 +71,46 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | 
         "records": count,
         "environment": environment(),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    (out / "manifest.json").write_text(json.dumps(redact(manifest), indent=2, sort_keys=True, default=str))
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     return stats
 
 
 def synthesize(plugin: str, config: dict[str, Any], source: str, out: Path, corpus: list[dict[str, Any]], seed: int = 0,
-               generator: str | None = None, generator_args: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Load plugin `plugin` with `config` (from `source`, named in errors), its corpus and (if it
-    calls a model) the generator backend, and run it into `out`; returns the stats."""
+               generator: str | None = None, generator_args: dict[str, Any] | None = None,
+               corpus_where: str = "corpus") -> dict[str, Any]:
+    """Load plugin `plugin` with `config` (from `source`, named in errors), check the whole of it
+    (synth.preflight), then load its corpus and (if it calls a model) the generator backend, and run
+    it into `out`; returns the stats."""
     from harness.backends import load_backend
     from synth.corpus import load_corpus
-    from synth.plugin import get_plugin, load_config
+    from synth.preflight import prepare
 
-    cls = get_plugin(plugin)
-    settings = load_config(cls.Config, config, source)
+    instance, settings = prepare(plugin, config, source, corpus, corpus_where, generator)
     documents = load_corpus(corpus)
-    if not cls.uses_generator:
-        return run_plugin(cls(), settings, None, documents, out, seed)
-    if generator is None:
-        raise HarnessError(f"synth plugin {plugin!r} calls a generator model: name one")
+    if not instance.uses_generator:
+        return run_plugin(instance, settings, None, documents, out, seed)
+    assert generator is not None  # prepare refuses a generator plugin without one
     backend = load_backend(generator, **(generator_args or {}))
     try:
-        return run_plugin(cls(), settings, Generator(backend, generator, out / "llm_cache.sqlite"), documents, out, seed)
+        return run_plugin(instance, settings, Generator(backend, generator, out / "llm_cache.sqlite"), documents, out, seed)
     finally:
         backend.close()
+
+
+@contextmanager
+def progress_bar(plugin: SynthPlugin, config: Any, generator: Generator | None, started: float) -> Iterator[tqdm]:
+    """A bar over the records (with an ETA where the plugin knows how many it plans), and the
+    generator's calls, cache hits and call rate beside it, refreshed as each batch of calls finishes."""
+    with tqdm(total=plugin.planned(config), desc=f"synth {plugin.name}", unit="record", dynamic_ncols=True) as bar:
+        if generator is not None:
+            def show() -> None:
+                rate = generator.calls / max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix_str(f"LLM {generator.calls} calls, {generator.hits} cached, {rate:.2f} calls/s")
+
+            generator.on_progress = show
+        try:
+            yield bar
+        finally:
+            if generator is not None:
+                generator.on_progress = None

@@ -106,6 +106,13 @@ def get_task(name: str, options: TaskOptions | None = None) -> Task:
     return TASKS.get(name)(options or TaskOptions())
 
 
+def check_tasks(names: list[str], options: TaskOptions) -> None:
+    """Build each task and read its data files: a missing or malformed file (or a bad task
+    argument) is an error now, before a model is loaded for nothing."""
+    for name in names:
+        get_task(name, options).preflight()
+
+
 def resolve(names: list[str]) -> list[str]:
     """Expand group names into task names, keeping order and dropping repeats."""
     out: list[str] = []

@@ -100,6 +100,14 @@ class Task:
     data_digest: Callable[[], str] | None = None  # content digest of the task's data (sample caches key on it)
     target_delimiter: str = " "  # multiple choice: between the prompt and each choice (lm-eval's)
     short: bool = False  # a short-context task (MMLU, GSM8K): run once, at length 0 ("short"), whatever --lengths
+    check: Callable[[], None] | None = None  # reads and checks data files `size` does not (essay haystacks, QA sources)
+
+    def preflight(self) -> None:
+        """Read and check the task's data now, so that a bad file fails before any model loads."""
+        if self.check is not None:
+            self.check()
+        if self.size is not None:
+            self.size()
 
     def samples(self, counter: Counter, length: int, n: int, seed: int) -> list[Sample]:
         """`n` samples sized to `length` tokens (prompt + generation)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.userfiles import check_type, iter_jsonl
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,19 @@ def file_digest(paths: list[Path]) -> str:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The records of a jsonl file (blank lines skipped); a bad line is an error naming file and line."""
-    import json
+    return [record for _, record in iter_jsonl(path, "data file")]
 
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise HarnessError(f"{path}:{number}: not valid JSON ({error.msg})") from error
-            if not isinstance(record, dict):
-                raise HarnessError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
-            records.append(record)
-    return records
+
+Schema = tuple[tuple[str, type | tuple[type, ...]], ...]  # (field, its allowed types)
+
+
+def check_fields(record: dict[str, Any], schema: Schema, where: str, optional: Schema = ()) -> None:
+    """Raise naming the first field of `schema` that `record` lacks, or the first field of `schema`
+    or (when present) of `optional` whose value has the wrong type."""
+    require_fields(record, tuple(name for name, _ in schema), where)
+    for name, kinds in (*schema, *optional):
+        if name in record:
+            check_type(record[name], kinds, f"{where}: field {name!r}")
 
 
 def require_fields(record: dict[str, Any], fields: tuple[str, ...], where: str) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from harness.errors import HarnessError
-from tasks.data import TaskOptions, file_digest, read_jsonl, require_fields
+from harness.userfiles import iter_jsonl
+from tasks.data import Schema, TaskOptions, check_fields, file_digest
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class DocSource:
     folder: str
     file_name: Callable[[str], str]
     hub: Callable[[str], Any]
-    fields: tuple[str, ...]
+    fields: Schema  # required fields and their types
+    optional: Schema = ()  # fields a row may lack, and their types when present
 
     def local_dir(self, options: TaskOptions) -> Path | None:
         return options.find_optional(self.folder, self.folder, self.benchmark)
@@ -43,7 +45,10 @@ class DocSource:
         """The rows of task `name` (local file first, then the hub)."""
         directory = self.local_dir(options)
         if directory is not None:
-            return _read_local(directory / self.file_name(name), self.fields)
+            if not directory.is_dir():
+                raise HarnessError(f"{self.benchmark}: {directory} is not a directory (the folder holding "
+                                   f"{self.file_name(name)} and the benchmark's other jsonl files)")
+            return _read_local(directory / self.file_name(name), self.fields, self.optional)
         return _hub_rows(self, name)
 
     def from_hub(self, name: str) -> Rows:
@@ -58,7 +63,7 @@ class DocSource:
             ) from error
         rows = tuple(dict(row) for row in dataset)
         for i, row in enumerate(rows):
-            require_fields(row, self.fields, f"{self.benchmark} {name} (hub) row {i}")
+            check_fields(row, self.fields, f"{self.benchmark} {name} (hub) row {i}", self.optional)
         return Rows(rows, f"hub:{getattr(dataset, 'info', None) and dataset.info.dataset_name}", str(getattr(dataset, "_fingerprint", "")))
 
 
@@ -68,10 +73,13 @@ def _hub_rows(source: DocSource, name: str) -> Rows:
 
 
 @lru_cache(maxsize=64)
-def _read_local(path: Path, fields: tuple[str, ...]) -> Rows:
+def _read_local(path: Path, fields: Schema, optional: Schema) -> Rows:
     if not path.exists():
         raise HarnessError(f"{path} does not exist (expected the benchmark's published jsonl for this task)")
-    rows = read_jsonl(path)
-    for number, row in enumerate(rows, 1):
-        require_fields(row, fields, f"{path} record {number}")
+    rows = []
+    for number, row in iter_jsonl(path, "data file"):
+        check_fields(row, fields, f"{path}:{number}", optional)
+        rows.append(row)
+    if not rows:
+        raise HarnessError(f"{path}: no examples (the file is empty)")
     return Rows(tuple(rows), str(path), file_digest([path]))

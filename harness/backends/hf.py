@@ -47,6 +47,52 @@ def load_tokenizer(name: str, trust_remote_code: bool = False, revision: str | N
         raise HarnessError(f"could not load tokenizer {name!r}: {str(error).splitlines()[0]}") from error
 
 
+DTYPES = ("auto", "bfloat16", "float16", "float32", "float64", "half", "float")  # torch names transformers takes
+DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
+
+
+def check_model_args(args: dict[str, Any]) -> None:
+    """Refuse a dtype, device or max_length this machine cannot honour before anything loads,
+    naming the value and what is allowed."""
+    dtype = args.get("dtype")
+    if dtype is not None and not isinstance(dtype, str):  # a torch.dtype from the Python API
+        dtype = str(dtype).removeprefix("torch.")
+    if dtype is not None and dtype not in DTYPES:
+        raise HarnessError(f"--model-args dtype={args['dtype']}: not a dtype the hf backend loads; use one of {', '.join(DTYPES)}")
+    if args.get("device") is not None:
+        check_device(str(args["device"]))
+    length = args.get("max_length")
+    if length is not None and (not isinstance(length, int) or isinstance(length, bool) or length < 1):
+        raise HarnessError(f"--model-args max_length={length!r}: expected a positive integer (tokens)")
+    trust = args.get("trust_remote_code")
+    if trust is not None and not isinstance(trust, bool):
+        raise HarnessError(f"--model-args trust_remote_code={trust!r}: expected true or false")
+
+
+def check_device(value: str) -> None:
+    """`value` names a device of a type the backend runs on, and this machine has it."""
+    import torch
+
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in DEVICE_TYPES:
+        raise HarnessError(f"--model-args device={value}: not a device; use cpu, cuda, cuda:N, mps or xpu")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise HarnessError(f"--model-args device={value}: this machine has no CUDA device that torch "
+                               f"{torch.__version__} can use; use device=cpu")
+        if device.index is not None and device.index >= count:
+            raise HarnessError(f"--model-args device={value}: this machine has {count} CUDA device(s), "
+                               f"cuda:0 to cuda:{count - 1}")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise HarnessError(f"--model-args device={value}: MPS is not available on this machine; use device=cpu")
+    elif device.type == "xpu" and not (hasattr(torch, "xpu") and torch.xpu.is_available()):
+        raise HarnessError(f"--model-args device={value}: no XPU device on this machine; use device=cpu")
+
+
 PREFIX_MIN = 64  # tokens a prompt must share with the previous one before its key/value cache is reused
 
 class HFBackend(Backend):
@@ -59,6 +105,7 @@ class HFBackend(Backend):
         from transformers import AutoModelForCausalLM
 
         check_known(self.name, model_args, KNOWN_ARGS)
+        check_model_args(model_args)
         self.model_name = model
         self.model_args = dict(model_args)
         if _looks_like_path(model) and not os.path.exists(os.path.expanduser(model)):

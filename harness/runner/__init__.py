@@ -1,7 +1,8 @@
 """The runner: build samples -> schedule -> generate -> score -> aggregate -> persist.
 
 Each phase is its own module; `evaluate` only strings them together. A rerun into the same
-output directory computes only the samples that are missing.
+output directory computes only the samples that are missing or failed (a request that failed
+after the backend's retries); a failed sample's retry, appended later, supersedes its record.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from typing import Any
 from harness.backends.base import Backend
 from harness.errors import HarnessError
 from harness.judge import Judge
+from harness.lmeval_export import write_lm_eval
 from harness.prompt import ChatMode, PromptFormat
 from harness.provenance import environment
+from harness.redaction import redact
 from harness.results import Result, aggregate, group_scores
+from harness.run_info import run_info
 from harness.runner.execute import execute
 from harness.runner.plan import build_work, check_lengths
 from harness.runner.sample_cache import SampleCache
@@ -38,7 +42,7 @@ class EvalConfig:
     model: str
     tasks: list[str]
     lengths: list[int]
-    limit: int | None = None
+    limit: int | float | None = None  # a count, or a fraction of each task's samples (harness.limit)
     seed: int = 42
     chat_template: ChatMode = "auto"
     model_args: dict[str, Any] = field(default_factory=dict)
@@ -92,6 +96,7 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
 
     With a `judge`, tasks that define a judge are scored by it instead of their metric."""
     started = time.perf_counter()
+    started_at = time.time()
     options = config.task_options()
     tasks = [get_task(name, options) for name in config.tasks]
     if any(not t.short for t in tasks):  # short-context tasks run at their own length
@@ -106,9 +111,10 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     print_ = fingerprint(config, backend, str(tokenizer_name), template_hash)
     if judge is not None:
         print_["judge"] = judge.name
+    print_ = redact(print_)  # what is written (run.json, results, the database) holds no key; the backend keeps it
     claim_output(output, print_)
 
-    done = {r.id for t in tasks for r in SampleLog(output / "samples" / f"{t.name}.jsonl").read()}
+    done = {r.id for t in tasks for r in SampleLog(output / "samples" / f"{t.name}.jsonl").read() if not r.failed}
     t0 = time.perf_counter()
     cache = SampleCache() if config.use_sample_cache else None
     plan = build_work(tasks, config.lengths, config.limit, config.seed, tokenizer, config.chat_template, done,
@@ -121,19 +127,22 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     records: list[ScoredSample] = []
     for task in tasks:
         records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read() if (r.task, r.length) in wanted]
+    records = latest_records(records)
     table = aggregate(tasks, records, config.lengths, plan.skipped)
     reports = {
         task.name: report
         for task in tasks
-        if task.report is not None and (report := task.report([r for r in records if r.task == task.name], output))
+        if task.report is not None
+        and (report := task.report([r for r in records if r.task == task.name and not r.failed], output))
     }
-    run_config = {
+    run_config = redact({
         **print_,
         **backend.describe(),
         "model": config.model,
         "tasks": config.tasks,
         "lengths": config.lengths,
         "limit": config.limit,
+        **run_info(config.model, tasks, options, config.limit, started_at),
         "environment": environment(),
         **(judge.describe() if judge is not None else {}),
         "timings": {
@@ -143,14 +152,26 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
             "samples_computed": len(work),
             "samples_reused": len(records) - len(work),
         },
-    }
+    })
     result = Result(results=table, groups=group_scores(table, GROUPS), config=run_config,
                     extra={"reports": reports} if reports else {})
     result.write(output / "results.json")
+    write_lm_eval(result, output)  # the same results in lm-evaluation-harness's layout
     run_id = run_id_for(print_, output)
     if store is not None:
         store.record(run_id, result, output)
     return run_id, result
+
+
+def latest_records(records: list[ScoredSample]) -> list[ScoredSample]:
+    """One record per sample id, in first-seen order: the last answered one, else the last failed one
+    (a rerun appends the retry of a failed sample after its failed record)."""
+    chosen: dict[str, ScoredSample] = {}
+    for record in records:
+        previous = chosen.get(record.id)
+        if previous is None or previous.failed or not record.failed:
+            chosen[record.id] = record
+    return list(chosen.values())
 
 
 __all__ = ["EvalConfig", "evaluate", "asdict"]

@@ -1,20 +1,32 @@
-"""Phases 2-4: schedule work into batches, generate, score, and stream each batch to disk."""
+"""Phases 2-4: schedule work into batches, generate, score, and stream each batch to disk.
+
+A request that failed after the backend's own retries (`harness.backends.failures`) makes its
+sample a failed record (`error`, no score) and the run goes on; a rerun into the same output
+computes the failed samples again. When the backend says its server is gone, the batch in hand is
+written first and the run then stops with one line.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from tqdm import tqdm
 
 from harness.backends.base import Backend, LoglikelihoodRequest
+from harness.backends.failures import RequestFailure, settle
+from harness.errors import HarnessError
 from harness.judge import Judge
+from harness.lengths import format_length
+from harness.redaction import redact_text
 from harness.runner.plan import WorkItem
 from harness.runner.samples_log import SampleLog
 from harness.types import ScoredSample
 
 MAX_OUTPUT_CHARS = 100_000  # an enormous output is scored in full but stored cut to this
+MAX_ERROR_CHARS = 300  # a failed sample's reason, as stored
 
 
 def batches(work: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -54,16 +66,38 @@ def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | 
         score=score,
         latency_s=round(latency, 4),
         meta=meta,
+        sample_cache=item.sample_cache,
     )
 
 
-def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str]) -> list[tuple[float | None, str] | None]:
+def failed_item(item: WorkItem, error: str, latency: float) -> ScoredSample:
+    """The record of a sample that got no usable answer: no output, no score (it is left out of the
+    aggregates), the reason (short, without secrets)."""
+    return ScoredSample(
+        id=item.sample.id,
+        task=item.sample.task,
+        length=item.sample.length,
+        index=item.sample.index,
+        prompt_tokens=item.prompt_tokens,
+        targets=item.sample.targets,
+        output="",
+        score=0.0,
+        latency_s=round(latency, 4),
+        meta=dict(item.sample.meta),
+        sample_cache=item.sample_cache,
+        error=redact_text(error)[:MAX_ERROR_CHARS],
+    )
+
+
+def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str],
+                errors: list[str | None]) -> list[tuple[float | None, str] | None]:
     """The judge's (score, reply) for items whose task is judged; None for the rest. The judge sees
-    the output after the task's postprocessing; unreadable verdicts are asked again up to `tries`."""
+    the output after the task's postprocessing; unreadable verdicts are asked again up to `tries`.
+    Items already failed are not judged; a judge call that fails marks its item failed in `errors`."""
     out: list[tuple[float | None, str] | None] = [None] * len(batch)
     if judge is None:
         return out
-    todo = [i for i, item in enumerate(batch) if item.task.judge is not None]
+    todo = [i for i, item in enumerate(batch) if item.task.judge is not None and errors[i] is None]
     by_tokens: dict[int, list[int]] = {}
     for i in todo:
         spec = batch[i].task.judge
@@ -76,34 +110,59 @@ def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str]) ->
         while pending:
             replies = judge.replies([prompts[i] for i in pending], max_tokens, attempt)
             for i, reply in zip(pending, replies):
-                out[i] = (batch[i].task.judge.parse(reply), reply)  # type: ignore[union-attr]
+                if isinstance(reply, RequestFailure):
+                    errors[i] = f"judge: {reply.reason}"
+                else:
+                    out[i] = (batch[i].task.judge.parse(reply), reply)  # type: ignore[union-attr]
             attempt += 1
-            pending = [i for i in pending if out[i][0] is None and attempt < batch[i].task.judge.tries]  # type: ignore[index, union-attr]
+            pending = [i for i in pending if errors[i] is None and out[i][0] is None  # type: ignore[index]
+                       and attempt < batch[i].task.judge.tries]  # type: ignore[union-attr]
     return out
 
 
-def choose(backend: Backend, items: list[WorkItem]) -> list[tuple[str, list[float]]]:
+def choose(backend: Backend, items: list[WorkItem]) -> tuple[list[tuple[str, list[float]] | RequestFailure], str | None]:
     """Multiple choice by loglikelihood (lm-eval's `acc`): each choice as a continuation of the
-    rendered prompt (after the task's target delimiter); the most likely choice and all logprobs."""
+    rendered prompt (after the task's target delimiter); the most likely choice and all logprobs, or
+    the failure of one of the item's requests; and the backend's reason to stop the run, if any."""
     requests = [
         LoglikelihoodRequest(item.prompt_format.render(item.sample.prompt, item.sample.answer_prefix), item.task.target_delimiter + choice)
         for item in items
         for choice in item.sample.choices
     ]
-    results = iter(backend.loglikelihood(requests))
-    out = []
+    answers, abort = settle(backend.loglikelihood, requests)
+    results = iter(answers)
+    out: list[tuple[str, list[float]] | RequestFailure] = []
     for item in items:
-        logprobs = [next(results).logprob for _ in item.sample.choices]
+        mine = [next(results) for _ in item.sample.choices]
+        failure = next((a for a in mine if isinstance(a, RequestFailure)), None)
+        if failure is not None:
+            out.append(failure)
+            continue
+        logprobs = [a.logprob for a in mine if not isinstance(a, RequestFailure)]
         best = max(range(len(logprobs)), key=logprobs.__getitem__)
         out.append((item.sample.choices[best], [round(lp, 6) for lp in logprobs]))
-    return out
+    return out, abort
 
 
-def run_batch(backend: Backend, batch: list[WorkItem]) -> tuple[list[str], list[int], list[dict[str, object]]]:
-    """Outputs, output token counts and extra meta for one batch: generation, or a choice by loglikelihood."""
+@dataclass
+class BatchOutput:
+    """What the backend made of one batch, item by item: output text, output tokens, extra meta, and the
+    failure reason (None: answered); `abort` is the backend's reason to stop the run after this batch."""
+
+    texts: list[str]
+    tokens: list[int]
+    extra: list[dict[str, object]]
+    errors: list[str | None]
+    abort: str | None = None
+
+
+def run_batch(backend: Backend, batch: list[WorkItem]) -> BatchOutput:
+    """Outputs, output token counts, extra meta and failures for one batch: generation, or a choice by loglikelihood."""
     texts: list[str] = [""] * len(batch)
     tokens = [0] * len(batch)
     extra: list[dict[str, object]] = [{} for _ in batch]
+    errors: list[str | None] = [None] * len(batch)
+    aborts: list[str] = []
     generate = [i for i, item in enumerate(batch) if not item.sample.choices]
     pick = [i for i, item in enumerate(batch) if item.sample.choices]
     if generate:
@@ -113,36 +172,60 @@ def run_batch(backend: Backend, batch: list[WorkItem]) -> tuple[list[str], list[
             )
             for i in generate
         ]
-        for i, generation in zip(generate, backend.generate(requests)):
-            texts[i] = clean_output(generation.text)
-            tokens[i] = generation.output_tokens
+        generations, abort = settle(backend.generate, requests)
+        aborts += [abort] if abort else []
+        for i, generation in zip(generate, generations):
+            if isinstance(generation, RequestFailure):
+                errors[i] = generation.reason
+            else:
+                texts[i] = clean_output(generation.text)
+                tokens[i] = generation.output_tokens
     if pick:
-        for i, (choice, logprobs) in zip(pick, choose(backend, [batch[i] for i in pick])):
-            texts[i] = choice
-            extra[i] = {"logprobs": logprobs}
-    return texts, tokens, extra
+        chosen, abort = choose(backend, [batch[i] for i in pick])
+        aborts += [abort] if abort else []
+        for i, picked in zip(pick, chosen):
+            if isinstance(picked, RequestFailure):
+                errors[i] = picked.reason
+            else:
+                texts[i], extra[i] = picked[0], {"logprobs": picked[1]}
+    return BatchOutput(texts, tokens, extra, errors, aborts[0] if aborts else None)
+
+
+def batch_label(batch: list[WorkItem]) -> str:
+    """What the bar says is running: the batch's task and length, and how many other task x length cells it mixes in."""
+    cells = list(dict.fromkeys((item.sample.task, item.sample.length) for item in batch))
+    task, length = cells[0]
+    return f"{task} {format_length(length)}" + (f" (+{len(cells) - 1} more)" if len(cells) > 1 else "")
 
 
 def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Path, judge: Judge | None = None) -> float:
-    """Run all work through the backend (and the judge); returns wall time in seconds."""
+    """Run all work through the backend (and the judge); returns wall time in seconds. Failed samples are
+    written as such; when the backend says its server is gone the batch is written, then a HarnessError."""
     logs: dict[str, SampleLog] = {}
     total_tokens = 0
+    failed = 0
     started = time.perf_counter()
     with tqdm(total=len(work), desc="samples", unit="sample", dynamic_ncols=True) as bar:
         for batch in batches(work, batch_size):
+            bar.set_description_str(batch_label(batch), refresh=True)
             t0 = time.perf_counter()
-            texts, output_tokens, extras = run_batch(backend, batch)
+            done = run_batch(backend, batch)
             latency = (time.perf_counter() - t0) / max(len(batch), 1)
-            verdicts = judge_batch(judge, batch, texts)
+            verdicts = judge_batch(judge, batch, done.texts, done.errors)
             by_task: dict[str, list[ScoredSample]] = {}
-            for item, text, out_tokens, extra, verdict in zip(batch, texts, output_tokens, extras, verdicts):
-                record = score_item(item, text, latency, verdict, extra)
+            for item, text, out_tokens, extra, verdict, error in zip(batch, done.texts, done.tokens, done.extra, verdicts,
+                                                                     done.errors):
+                record = failed_item(item, error, latency) if error is not None else score_item(item, text, latency, verdict, extra)
                 by_task.setdefault(item.task.name, []).append(record)
                 total_tokens += item.prompt_tokens + out_tokens
+                failed += error is not None
             for task_name, records in by_task.items():
                 log = logs.setdefault(task_name, SampleLog(output / "samples" / f"{task_name}.jsonl"))
                 log.append(records)
             elapsed = time.perf_counter() - started
-            bar.set_postfix_str(f"{total_tokens / max(elapsed, 1e-9):,.0f} tok/s")
+            bar.set_postfix_str(f"{total_tokens / max(elapsed, 1e-9):,.0f} tok/s" + (f", {failed} failed" if failed else ""))
             bar.update(len(batch))
+            abort = done.abort or (judge.abort if judge is not None else None)
+            if abort:
+                raise HarnessError(f"{abort}; the finished samples are kept in {output}: rerun the same command to continue")
     return time.perf_counter() - started

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tqdm import tqdm
+
 from harness.errors import HarnessError
 from harness.lengths import format_length
+from harness.limit import sample_count
 from harness.prompt import ChatMode, PromptFormat
-from harness.runner.sample_cache import SampleCache
+from harness.runner.sample_cache import SampleCache, cache_key
 from harness.types import Sample
 from tasks.base import Task
 from tasks.data import TaskOptions
@@ -22,6 +25,7 @@ class WorkItem:
     sample: Sample
     prompt_format: PromptFormat
     prompt_tokens: int
+    sample_cache: str | None = None  # the sample cache entry holding the prompt (`harness show RUN --sample ID`)
 
 
 def check_lengths(lengths: list[int], max_length: int, model: str) -> None:
@@ -46,7 +50,7 @@ class Plan:
 def build_work(
     tasks: list[Task],
     lengths: list[int],
-    n: int | None,
+    n: int | float | None,
     seed: int,
     tokenizer: object,
     chat_mode: ChatMode,
@@ -56,21 +60,24 @@ def build_work(
 ) -> Plan:
     """Every (task, length, index) sample not in `done`, with its prompt sized and counted.
 
-    Real-document tasks hold a fixed number of samples: `n` (or the task's default) is capped by it.
+    Real-document tasks hold a fixed number of samples: `n` (or the task's default) is capped by it; a
+    fractional `n` is that share of the task's own count (`harness.limit.sample_count`).
     Samples whose `meta["skipped"]` gives a reason are counted, not run."""
     options = options or TaskOptions()
     shared = PromptFormat.create(tokenizer, chat_mode)
     plan = Plan([], {})
+    bar = tqdm(total=sum(len(t.lengths_for(lengths)) for t in tasks), desc="building samples", unit="cell", dynamic_ncols=True)
     for task in tasks:
         fmt = PromptFormat.create(tokenizer, chat_mode, task.chat, costs=shared.costs)
-        count = n if n is not None else task.num_samples
-        if task.size is not None:
-            count = min(count, task.size())
+        count = sample_count(n, task.num_samples, task.size() if task.size is not None else None)
         for length in task.lengths_for(lengths):
+            bar.set_description_str(f"building samples: {task.name} {format_length(length)}", refresh=True)
+            key = cache_key(task, options, fmt, length, seed) if cache is not None else None
             if cache is not None:
                 samples = cache.samples(task, options, fmt, length, count, seed)
             else:
                 samples = task.samples(fmt, length, count, seed)
+            bar.update(1)
             for sample in samples:
                 if sample.meta.get("skipped"):
                     plan.skipped[(task.name, length)] = plan.skipped.get((task.name, length), 0) + 1
@@ -78,5 +85,6 @@ def build_work(
                 if sample.id in done:
                     continue
                 tokens = sample.prompt_tokens or fmt.count(sample.prompt, sample.answer_prefix)
-                plan.work.append(WorkItem(task, sample, fmt, tokens))
+                plan.work.append(WorkItem(task, sample, fmt, tokens, key))
+    bar.close()
     return plan

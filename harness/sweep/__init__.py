@@ -7,38 +7,52 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.redaction import redact
 from harness.sweep.config import SweepConfig
 from harness.sweep.executors import ChainResult, run_local, run_ray
-from harness.sweep.stages import plan_variant, read_stage
+from harness.sweep.preflight import check_sweep
+from harness.sweep.stages import Stage, plan_variant, read_stage
 
 SUMMARY = "sweep.json"
 
 
 def run_sweep(config: SweepConfig, root: Path, executor: str = "local", jobs: int = 1, address: str | None = None,
               only: list[str] | None = None) -> dict[str, Any]:
-    """Run (or reuse) every stage of every variant; write and return the summary."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Check the whole sweep (`preflight`), then run (or reuse) every stage of every variant; write
+    and return the summary."""
     variants = [v for v in config.variants if not only or v.name in only]
     if only and len(variants) != len(set(only)):
         missing = sorted(set(only) - {v.name for v in config.variants})
         raise HarnessError(f"--only: no variant named {', '.join(map(repr, missing))} in {config.source}")
-    chains = {v.name: plan_variant(config, v) for v in variants}
-    started = time.perf_counter()
-    if executor == "local":
-        results = run_local(chains, root, jobs)
-    elif executor == "ray":
-        results = run_ray(chains, root, address)
-    else:
+    if executor not in ("local", "ray"):
         raise HarnessError(f"--executor {executor!r}: expected local or ray")
-    summary = _summary(config, root, chains, results, time.perf_counter() - started)
+    chains = label_stages({v.name: plan_variant(config, v) for v in variants})
+    check_sweep(config, variants)  # a config error fails here, before the first stage runs
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = run_local(chains, root, jobs) if executor == "local" else run_ray(chains, root, address)
+    summary = redact(_summary(config, root, chains, results, time.perf_counter() - started))  # errors may quote a URL
     tmp = root / (SUMMARY + ".tmp")
     tmp.write_text(json.dumps(summary, indent=2, sort_keys=True))
     os.replace(tmp, root / SUMMARY)
     return summary
+
+
+def label_stages(chains: dict[str, list[Stage]]) -> dict[str, list[Stage]]:
+    """Name every stage for the log and sweep.json: `stage k of n: train needles-1k`, numbered in
+    the order the local executor runs them (a stage two variants share is named once, by the first)."""
+    names: dict[str, str] = {}
+    for variant, stages in chains.items():
+        for stage in stages:
+            names.setdefault(stage.id, f"{stage.kind} {variant}")
+    number = {stage_id: k for k, stage_id in enumerate(names, 1)}
+    return {variant: [replace(s, label=f"stage {number[s.id]} of {len(names)}: {names[s.id]}") for s in stages]
+            for variant, stages in chains.items()}
 
 
 def _summary(config: SweepConfig, root: Path, chains: dict[str, list[Any]], results: list[ChainResult],
@@ -52,7 +66,7 @@ def _summary(config: SweepConfig, root: Path, chains: dict[str, list[Any]], resu
         for stage in chains[variant.name]:
             saved = read_stage(root, stage.id) or {}
             ran = next((s for s in result.stages if s.get("stage", {}).get("key") == stage.key), None)
-            stages.append({"id": stage.id, "kind": stage.kind, "status": saved.get("status", "not run"),
+            stages.append({"id": stage.id, "kind": stage.kind, "label": stage.label, "status": saved.get("status", "not run"),
                            "cached": bool(ran and ran.get("cached")), "seconds": saved.get("seconds"),
                            "error": saved.get("error"), "output": saved.get("output")})
         final = stages[-1]

@@ -15,17 +15,18 @@ eval: {tasks: [niah_single_1, ruler], lengths: [512, 1k, 2k], limit: 20}
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.pathnames import safe_component
+from harness.redaction import find_secrets
 
 TRAIN_FIELDS = {"rope", "stages", "learning_rate", "warmup_ratio", "lr_scheduler", "weight_decay", "grad_accum", "packing",
-                "batch_size", "loss_normalization", "lora", "max_position_embeddings", "seed", "save_steps", "resources"}
+                "batch_size", "loss_normalization", "lora", "max_position_embeddings", "seed", "save_steps", "resources",
+                "report_to"}
 EVAL_FIELDS = {"tasks", "lengths", "limit", "seed", "model_args", "data_dir", "task_args", "chat_template", "resources"}
-SECRET = re.compile(r"key|token|secret|password", re.IGNORECASE)
 SYNTH_FIELDS = {"plugin", "config", "generator", "generator_args", "corpus", "seed", "resources"}
 
 
@@ -62,8 +63,10 @@ def _variant(raw: Any, index: int, source: str) -> Variant:
     where = f"{source}: variants[{index}]"
     entry = _mapping(raw, where, {"name", "kind", "synth", "data"})
     name = entry.get("name")
-    if not isinstance(name, str) or not name.strip() or "/" in name:
-        raise HarnessError(f"{where}: 'name' must be a non-empty string without '/' (got {name!r})")
+    if not isinstance(name, str) or not name.strip() or name.strip() in (".", "..") or any(
+            c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in name):
+        raise HarnessError(f"{where}: 'name' must be a non-empty string without '/', '\\' or control characters, "
+                           f"and not '.' or '..' (got {name!r})")
     given = [k for k in ("synth", "data") if k in entry]
     kind = entry.get("kind", given[0] if len(given) == 1 else None)
     if kind == "none" and not given:
@@ -72,10 +75,6 @@ def _variant(raw: Any, index: int, source: str) -> Variant:
         synth = _mapping(entry["synth"], f"{where}.synth", SYNTH_FIELDS)
         if not isinstance(synth.get("plugin"), str):
             raise HarnessError(f"{where}.synth: 'plugin' (a plugin name, see `harness synth list`) is required")
-        secret = next((k for k in synth.get("generator_args", {}) if SECRET.search(str(k))), None)
-        if secret:  # stage parameters are written to disk and shown on boards
-            raise HarnessError(f"{where}.synth.generator_args: {secret!r} looks like a secret; set it in the environment "
-                               "(OPENAI_API_KEY) instead of the sweep file")
         return Variant(name, "synth", synth=synth)
     if kind == "data" and given == ["data"]:
         return Variant(name, "data", data=str(entry["data"]))
@@ -88,6 +87,11 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     for key in ("name", "base_model", "variants", "eval"):
         if key not in top:
             raise HarnessError(f"{source}: '{key}' is required")
+    secrets = find_secrets(top, urls=False)  # a URL's user information is accepted, and redacted wherever it is written
+    if secrets:  # stage parameters are written to disk and shown on boards
+        raise HarnessError(f"{source}: {secrets[0]} looks like a secret (an API key, token or password); sweep files are "
+                           "recorded in stage.json and on boards: set it in the environment (OPENAI_API_KEY) instead")
+    name = safe_component(top["name"], "'name'", source)  # the default directory: runs/sweeps/NAME
     if not isinstance(top["variants"], list) or not top["variants"]:
         raise HarnessError(f"{source}: 'variants' must be a non-empty list")
     variants = tuple(_variant(v, i, source) for i, v in enumerate(top["variants"]))
@@ -102,7 +106,7 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     for key in ("tasks", "lengths"):
         if key not in evaluation:
             raise HarnessError(f"{source}: eval.{key} is required")
-    return SweepConfig(str(top["name"]), str(top["base_model"]), variants, train, evaluation, source)
+    return SweepConfig(name, str(top["base_model"]), variants, train, evaluation, source)
 
 
 def read_sweep(path: Path) -> SweepConfig:

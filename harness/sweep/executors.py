@@ -29,7 +29,7 @@ def run_chain(variant: str, stages: list[Stage], root: Path) -> ChainResult:
     result = ChainResult(variant)
     for stage in stages:
         try:
-            result.stages.append(run_stage(stage, root, lambda text: print(f"[{variant}] {text}", flush=True)))
+            result.stages.append(run_stage(stage, root, lambda text: print(text, flush=True)))  # the label names the variant
         except HarnessError as error:
             result.error = str(error)
             break

@@ -3,6 +3,8 @@
 A stage's directory is `ROOT/stages/<kind>-<key>/`; `stage.json` there says `done` once its output
 is complete, so a rerun skips it (and a variant added later reuses every stage it shares). A stage
 that failed is run again. A file lock per stage keeps two workers from running the same one.
+`stage.json` holds the parameters with secrets redacted (the key hashes the real ones, which only
+the running stage sees).
 """
 
 from __future__ import annotations
@@ -16,13 +18,19 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from harness.errors import HarnessError
+from harness.redaction import redact, redact_text
 from harness.sweep.config import SweepConfig, Variant
+
+if TYPE_CHECKING:
+    from harness.runner import EvalConfig
+    from harness.train.spec import TrainSpec
 
 STAGE_FILE = "stage.json"
 VERSION = 1  # part of every key: bump when what a stage writes changes
+UNKEYED = ("report_to",)  # parameters that change no output (experiment trackers): left out of the key
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,12 @@ class Stage:
     params: dict[str, Any]
     needs: tuple[str, ...] = ()
     resources: dict[str, float] = field(default_factory=dict)
+    label: str = field(default="", compare=False)  # what logs and sweep.json call it: "stage 2 of 6: train needles-1k"
 
     @property
     def key(self) -> str:
-        spec = {"version": VERSION, "kind": self.kind, "params": self.params, "needs": list(self.needs)}
+        params = {k: v for k, v in self.params.items() if k not in UNKEYED}
+        spec = {"version": VERSION, "kind": self.kind, "params": params, "needs": list(self.needs)}
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @property
@@ -103,7 +113,7 @@ def _locked(directory: Path) -> Iterator[None]:
 
 def _write(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+    tmp.write_text(json.dumps(redact(data), indent=2, sort_keys=True, default=str))
     os.replace(tmp, path)
 
 
@@ -113,7 +123,9 @@ def run_stage(stage: Stage, root: Path, log: Callable[[str], None] = print) -> d
     out = stage_dir(root, stage)
     with _locked(out):
         done = read_stage(root, stage.id)
+        name = f"{stage.label} ({stage.id})" if stage.label else stage.id
         if done and done.get("status") == "done":
+            log(f"{name}: done before, reused")
             return {**done, "cached": True}
         for need in stage.needs:
             upstream = read_stage(root, need)
@@ -121,7 +133,7 @@ def run_stage(stage: Stage, root: Path, log: Callable[[str], None] = print) -> d
                 raise HarnessError(f"{stage.id}: upstream stage {need} has not finished")
         record: dict[str, Any] = {"stage": stage.to_dict(), "status": "running", "started": time.time()}
         _write(out / STAGE_FILE, record)
-        log(f"{stage.id}: running")
+        log(f"{name}: running")
         started = time.perf_counter()
         try:
             record["output"] = RUNNERS[stage.kind](stage.params, [stage_dir(root, n) for n in stage.needs], out)
@@ -131,11 +143,11 @@ def run_stage(stage: Stage, root: Path, log: Callable[[str], None] = print) -> d
             _write(out / STAGE_FILE, record)
             if isinstance(error, KeyboardInterrupt):
                 raise
-            raise HarnessError(f"{stage.id} failed: {type(error).__name__}: {error}") from error
+            raise HarnessError(redact_text(f"{stage.id} failed: {type(error).__name__}: {error}")) from error
         record.update(status="done", seconds=round(time.perf_counter() - started, 1))
         _write(out / STAGE_FILE, record)
-        log(f"{stage.id}: done in {record['seconds']} s")
-        return {**record, "cached": False}
+        log(f"{name}: done in {record['seconds']} s")
+        return {**redact(record), "cached": False}
 
 
 def _synth(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
@@ -155,37 +167,53 @@ def _upstream_output(need: Path) -> dict[str, Any]:
     return dict(json.loads((need / STAGE_FILE).read_text())["output"])
 
 
-def _train(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
+def train_spec(params: dict[str, Any], data: str) -> TrainSpec:
+    """The train stage's `TrainSpec` (also built, with a stand-in `data`, to check a sweep before it runs)."""
+    from harness.tracking import parse_report_to
     from harness.train.rope import parse_rope
     from harness.train.spec import TrainSpec, parse_lora, parse_stages
-    from harness.train.trainer import train
 
-    options = {k: v for k, v in params.items() if k not in ("base_model", "rope", "stages", "lora")}
+    options = {k: v for k, v in params.items() if k not in ("base_model", "rope", "stages", "lora", "report_to")}
     if "learning_rate" in options:
         options["learning_rate"] = float(options["learning_rate"])
-    spec = TrainSpec(model=params["base_model"], data=_upstream_output(needs[0])["data"], stages=parse_stages(str(params["stages"])),
+    return TrainSpec(model=params["base_model"], data=data, stages=parse_stages(str(params["stages"])),
                      rope=parse_rope(params["rope"]) if params.get("rope") else None,
-                     lora=parse_lora(params.get("lora")), **options)
-    model = train(spec, out / "model")
+                     lora=parse_lora(params.get("lora")), report_to=parse_report_to(params.get("report_to"), "train.report_to"),
+                     **options)
+
+
+def _train(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
+    from harness.train.trainer import train
+
+    model = train(train_spec(params, _upstream_output(needs[0])["data"]), out / "model")
     return {"model": str(model)}
 
 
-def _eval(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
-    from harness.backends import load_backend
+def eval_config(params: dict[str, Any], model: str) -> EvalConfig:
+    """The eval stage's `EvalConfig` for `model` (also built for the base model to check a sweep before it runs)."""
     from harness.lengths import parse_lengths
-    from harness.paths import default_db_path
-    from harness.runner import EvalConfig, evaluate
-    from harness.store import Store
+    from harness.runner import EvalConfig
     from tasks import resolve
 
-    model = params["base_model"] if not needs else _upstream_output(needs[0])["model"]
     lengths = params["lengths"]
     parsed = parse_lengths(",".join(str(n) for n in lengths) if isinstance(lengths, list) else str(lengths))
-    model_args = dict(params.get("model_args", {}))
-    config = EvalConfig(model=model, tasks=resolve(list(params["tasks"])), lengths=parsed, limit=params.get("limit"),
-                        seed=int(params.get("seed", 42)), chat_template=params.get("chat_template", "auto"),
-                        model_args=model_args, data_dir=params.get("data_dir"), task_args=dict(params.get("task_args", {})))
-    backend = load_backend(model, **model_args)
+    return EvalConfig(model=model, tasks=resolve(list(params["tasks"])), lengths=parsed, limit=params.get("limit"),
+                      seed=int(params.get("seed", 42)), chat_template=params.get("chat_template", "auto"),
+                      model_args=dict(params.get("model_args", {})), data_dir=params.get("data_dir"),
+                      task_args=dict(params.get("task_args", {})))
+
+
+def _eval(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
+    from harness.backend_options import backend_options
+    from harness.backends import load_backend
+    from harness.paths import default_db_path
+    from harness.runner import evaluate
+    from harness.store import Store
+
+    model = params["base_model"] if not needs else _upstream_output(needs[0])["model"]
+    config = eval_config(params, model)
+    model_args = config.model_args
+    backend = load_backend(model, **backend_options(model, model_args))  # the same option rules as `harness eval`
     db = os.environ.get("HARNESS_DB")
     try:
         run_id, result = evaluate(config, backend, out / "eval", Store(Path(db) if db else default_db_path()))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, Iterator, Sequence
 from harness.errors import HarnessError
 from harness.prompt import as_text
 from harness.types import Message
+from harness.userfiles import check_type, iter_jsonl
 
 IGNORE = -100
 
@@ -52,27 +52,67 @@ def data_file(path: str) -> Path:
     return candidate
 
 
+def _looks_local(path: str) -> bool:
+    """True for names that can only be local files (a hub id is `name` or `org/name`, no suffix)."""
+    return path.startswith((".", "/", "~")) or path.count("/") > 1 or Path(path).suffix in (".jsonl", ".json")
+
+
 def read_records(path: str) -> Iterator[dict[str, Any]]:
-    """Records from a local JSONL (or synth output dir); otherwise a `datasets` hub id's train split."""
+    """Records from a local JSONL (or synth output dir); otherwise a `datasets` hub id's train split.
+    Each record is checked (`check_record`): a bad one is an error naming the file, line and field."""
     local = Path(path).expanduser()
     if local.exists():
         file = data_file(path)
-        with open(file, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise HarnessError(f"{file}:{number}: not valid JSON ({error.msg})") from None
+        for number, record in iter_jsonl(file, "training data"):
+            check_record(record, f"{file}:{number}")
+            yield record
         return
+    if _looks_local(path):
+        raise HarnessError(f"training data {path} does not exist (a .jsonl file or a directory with data.jsonl)")
     import datasets
 
     try:
         rows = datasets.load_dataset(path, split="train")
     except Exception as error:  # datasets raises many types when offline or missing
         raise HarnessError(f"training data {path!r}: not a local file and not loadable from the hub ({error})") from None
-    yield from rows
+    for index, row in enumerate(rows):
+        check_record(row, f"training data {path} row {index}")
+        yield row
+
+
+def check_data(path: str) -> int:
+    """Read and check every record of local training data now, before any output is claimed or
+    model loaded (a hub dataset is checked as it is read); the number of records."""
+    if not Path(path).expanduser().exists() and not _looks_local(path):
+        return 0
+    count = sum(1 for _ in read_records(path))
+    if count == 0:
+        raise HarnessError(f"training data {data_file(path)} holds no records")
+    return count
+
+
+def check_record(record: Any, where: str) -> None:
+    """A record is `{"messages": [{"role", "content"}, ...]}` with an assistant turn, or
+    `{"prompt", "completion"}` (strings); raise naming `where` and the field otherwise."""
+    check_type(record, dict, where)
+    if "messages" in record:
+        messages = record["messages"]
+        check_type(messages, list, f"{where}: field 'messages'")
+        for i, message in enumerate(messages):
+            at = f"{where}: messages[{i}]"
+            check_type(message, dict, at)
+            for key in ("role", "content"):
+                if key not in message:
+                    raise HarnessError(f"{at}: missing field {key!r}")
+                check_type(message[key], str, f"{at}.{key}")
+        if not any(m["role"] == "assistant" for m in messages):
+            raise HarnessError(f"{where}: no message with role 'assistant' (nothing to learn from)")
+    elif "prompt" in record and "completion" in record:
+        check_type(record["prompt"], str, f"{where}: field 'prompt'")
+        check_type(record["completion"], str, f"{where}: field 'completion'")
+    else:
+        raise HarnessError(f"{where}: a record needs 'messages', or 'prompt' and 'completion' "
+                           f"(has {', '.join(sorted(record)) or 'no fields'})")
 
 
 def data_digest(path: str) -> str:

@@ -7,6 +7,7 @@ checkpoint's config, so `harness eval` picks it up with no extra flag.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ def parse_rope(text: str) -> RopeSpec:
         number = float(value)
     except ValueError:
         raise HarnessError(f"bad --rope {text!r}: {value!r} is not a number") from None
-    if number <= 0 or (kind != "theta" and number < 1):
+    if not math.isfinite(number) or number <= 0 or (kind != "theta" and number < 1):
         raise HarnessError(f"bad --rope {text!r}: a factor must be >= 1 and a theta positive")
     return RopeSpec(kind, number)
 

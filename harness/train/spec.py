@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.lengths import parse_length
+from harness.tracking import parse_report_to
 from harness.train.rope import RopeSpec, parse_rope
 
 
@@ -55,20 +57,52 @@ class TrainSpec:
     save_steps: int = 50
     max_grad_norm: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # experiment trackers (transformers' integrations, harness.tracking); they change no weight, so they stay
+    # out of the digest, and out of the saved spec when none (existing manifests keep their bytes)
+    report_to: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.stages:
             raise HarnessError("--stages: at least one LEN:STEPS stage is needed")
         if self.loss_normalization not in ("token", "sequence"):
             raise HarnessError(f"--loss-norm {self.loss_normalization!r}: expected token or sequence")
+        _need(_number(self.learning_rate) and self.learning_rate > 0, "--lr", "learning_rate", self.learning_rate,
+              "a positive number")
+        _need(_number(self.warmup_ratio) and 0 <= self.warmup_ratio < 1, "--warmup-ratio", "warmup_ratio",
+              self.warmup_ratio, "a number in [0, 1)")
+        _need(_number(self.weight_decay) and self.weight_decay >= 0, "--weight-decay", "weight_decay", self.weight_decay,
+              "a number >= 0")
+        for flag, name, value in (("--grad-accum", "grad_accum", self.grad_accum), ("--batch-size", "batch_size", self.batch_size),
+                                  ("--save-steps", "save_steps", self.save_steps)):
+            _need(_integer(value) and value >= 1, flag, name, value, "an integer >= 1")
+        positions = self.max_position_embeddings
+        _need(positions is None or (_integer(positions) and positions >= 1), "--max-position-embeddings",
+              "max_position_embeddings", positions, "an integer >= 1")
+        parse_report_to(list(self.report_to))  # raises on a tracker transformers has no integration for here
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["rope"] = str(self.rope) if self.rope else None
+        if not self.report_to:
+            del data["report_to"]
         return data
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        weights = {k: v for k, v in self.to_dict().items() if k != "report_to"}
+        return hashlib.sha256(json.dumps(weights, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _need(ok: bool, flag: str, name: str, value: Any, wanted: str) -> None:
+    if not ok:
+        raise HarnessError(f"bad {flag} ({name}) {value!r}: expected {wanted}")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_stages(text: str) -> tuple[Stage, ...]:
@@ -85,7 +119,13 @@ def parse_stages(text: str) -> tuple[Stage, ...]:
             raise HarnessError(f"bad --stages entry {part!r}: STEPS must be an integer, THETA a number") from None
         if steps < 1:
             raise HarnessError(f"bad --stages entry {part!r}: STEPS must be at least 1")
-        stages.append(Stage(parse_length(pieces[0]), steps, theta))
+        if theta is not None and not (math.isfinite(theta) and theta > 0):
+            raise HarnessError(f"bad --stages entry {part!r}: THETA must be a positive number")
+        try:
+            length = parse_length(pieces[0])
+        except HarnessError as error:
+            raise HarnessError(f"bad --stages entry {part!r}: {error}") from None
+        stages.append(Stage(length, steps, theta))
     if not stages:
         raise HarnessError("--stages: at least one LEN:STEPS stage is needed")
     if any(b.length < a.length for a, b in zip(stages, stages[1:])):
@@ -103,7 +143,14 @@ def parse_lora(text: str | None) -> LoraSpec | None:
     unknown = set(args) - {"r", "alpha", "dropout"}
     if unknown:
         raise HarnessError(f"--lora: unknown keys {', '.join(sorted(unknown))}; it takes r, alpha, dropout")
-    return LoraSpec(r=int(args.get("r", 16)), alpha=int(args.get("alpha", 32)), dropout=float(args.get("dropout", 0.0)))
+    for key in ("r", "alpha"):
+        value = args.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise HarnessError(f"bad --lora {key}={value!r}: expected a positive integer")
+    dropout = args.get("dropout", 0.0)
+    if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
+        raise HarnessError(f"bad --lora dropout={dropout!r}: expected a number in [0, 1)")
+    return LoraSpec(r=int(args.get("r", 16)), alpha=int(args.get("alpha", 32)), dropout=float(dropout))
 
 
 __all__ = ["LoraSpec", "RopeSpec", "Stage", "TrainSpec", "parse_lora", "parse_rope", "parse_stages"]

@@ -22,6 +22,8 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.provenance import environment
+from harness.redaction import redact
+from harness.tracking import require_trackers
 from harness.train.data import Example, PrepStats, data_digest, pack, prepare, read_records, real_token_share
 from harness.train.rope import rope_parameters, scaled_max_positions
 from harness.train.spec import Stage, TrainSpec
@@ -34,6 +36,7 @@ MANIFEST = "manifest.json"
 
 def train(spec: TrainSpec, output: Path) -> Path:
     """Run every stage of `spec` into `output` (resuming where a previous run stopped)."""
+    require_trackers(spec.report_to)  # a missing tracker package fails now, not after the model loads
     output.mkdir(parents=True, exist_ok=True)
     manifest = _claim(output, spec)
     if manifest.get("finished"):
@@ -210,7 +213,8 @@ def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpe
         bf16=cuda and torch.cuda.is_bf16_supported(),
         use_cpu=not cuda,
         remove_unused_columns=False,
-        report_to=[],
+        report_to=list(spec.report_to),  # transformers' own integrations (tensorboard, wandb, mlflow); none by default
+        run_name=f"{stage_dir.parent.parent.name}/{stage_dir.name}" if spec.report_to else None,
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
@@ -295,5 +299,5 @@ def _report(stage: Stage, prep: PrepStats) -> None:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    tmp.write_text(json.dumps(redact(data), indent=2, sort_keys=True, default=str) + "\n")  # manifests hold no key
     os.replace(tmp, path)

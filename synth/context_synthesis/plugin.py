@@ -12,7 +12,6 @@ prompt is this plugin's own), and `target_words` (add distractors until the cont
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,11 @@ from typing import Any, Iterator
 from harness.errors import HarnessError
 from harness.resources import toml_beside
 from harness.types import Message
+from harness.userfiles import check_type, iter_jsonl
 from synth.context import SynthContext
-from synth.llm import Params, ParseError
+from synth.llm import CallFailed, Params, ParseError
 from synth.plugin import Record, SynthPlugin
+from synth.preflight import check_numbers
 
 
 def prompts() -> dict[str, Any]:
@@ -52,6 +53,8 @@ class ContextSynthesisConfig:
             return "seeds: give at least one task -> jsonl file"
         if self.distractors < 0:
             return f"distractors = {self.distractors} must be >= 0"
+        for task, path in sorted(self.seeds.items()):  # a bad seeds file fails now, before any model loads
+            read_seeds(path, task, self.limit_per_task)
         return None
 
 
@@ -71,17 +74,17 @@ def parse_yes_no(reply: str) -> bool:
 
 
 def read_seeds(path: str, task: str, limit: int | None) -> list[dict[str, str]]:
+    """The `{"instruction", "answer"}` pairs of a seeds jsonl; a bad line is an error naming it."""
     file = Path(path).expanduser()
-    if not file.exists():
-        raise HarnessError(f"context_synthesis: seeds for {task}: {file} does not exist")
     pairs = []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for number, row in iter_jsonl(file, f"context_synthesis: seeds for {task}:"):
         if "instruction" not in row or "answer" not in row:
             raise HarnessError(f"{file}:{number}: a seed needs 'instruction' and 'answer'")
+        for key in ("instruction", "answer"):
+            check_type(row[key], (str, int, float), f"{file}:{number}: field {key!r}")
         pairs.append({"instruction": str(row["instruction"]), "answer": str(row["answer"])})
+    if not pairs:
+        raise HarnessError(f"context_synthesis: seeds for {task}: {file} holds no seeds")
     return pairs[:limit] if limit is not None else pairs
 
 
@@ -89,6 +92,20 @@ class ContextSynthesis(SynthPlugin):
     name = "context_synthesis"
     Config = ContextSynthesisConfig
     description = "background contexts generated for seed instruction-answer pairs, mixed with distractors (2502.15592)"
+
+    def check(self, config: Any, corpus: list[dict[str, Any]]) -> None:
+        """Every seeds file reads (fields and types), and the sizes are positive."""
+        assert isinstance(config, ContextSynthesisConfig)
+        check_numbers(config, {"max_tokens": 1, "tries": 1, "limit_per_task": 1, "target_words": 1, "temperature": 0})
+        for task, path in sorted(config.seeds.items()):
+            try:
+                read_seeds(path, task, config.limit_per_task)
+            except HarnessError as error:
+                raise HarnessError(f"seeds: {task}: {error}") from error
+
+    def planned(self, config: Any) -> int | None:
+        """One record per seed pair."""
+        return sum(len(read_seeds(path, task, config.limit_per_task)) for task, path in config.seeds.items())
 
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         assert isinstance(config, ContextSynthesisConfig)
@@ -112,13 +129,17 @@ class ContextSynthesis(SynthPlugin):
                 [{"role": "system", "content": p["system"]}, {"role": "user", "content": p["user"].format(**pair)}] for pair in pairs
             ]
             parsed = ctx.generator.ask_parsed(asks, parse_context, params, config.tries)
-            contexts = []
-            for result in parsed:
+            answered, contexts = [], []
+            for pair, result in zip(pairs, parsed):
+                if isinstance(result, CallFailed):  # no reply at all: nothing to fall back on (a rerun asks again)
+                    ctx.drop(f"context generation: {result}")
+                    continue
                 if isinstance(result, ParseError):  # the authors keep the raw reply
                     ctx.note("no 'Context:' after every try: the raw reply is the context (the authors' fallback)")
                     result = result.reply.strip()
+                answered.append(pair)
                 contexts.append(result)
-            yield from self._assemble(ctx, config, task, pairs, contexts)
+            yield from self._assemble(ctx, config, task, answered, contexts)
 
     def _assemble(self, ctx: SynthContext, config: ContextSynthesisConfig, task: str, pairs: list[dict[str, str]],
                   contexts: list[str]) -> Iterator[Record]:

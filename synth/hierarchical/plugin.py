@@ -31,6 +31,7 @@ from synth.hierarchical.chunks import Tree, build_tree, split_small, token_count
 from synth.hierarchical.plan import KINDS, Question, record_plan
 from synth.llm import Params, ParseError
 from synth.plugin import Record, SynthPlugin
+from synth.preflight import check_numbers, needs_corpus
 from synth.replies import parse_json
 
 QA_SCHEMA = {"type": "object", "required": ["question", "answer"],
@@ -118,6 +119,17 @@ class Hierarchical(SynthPlugin):
     name = "hierarchical"
     Config = HierarchicalConfig
     description = "multi-turn QA over documents concatenated to a target length, from hierarchical summaries (2504.12637)"
+
+    def check(self, config: Any, corpus: list[dict[str, Any]]) -> None:
+        """A corpus, and positive sizes."""
+        assert isinstance(config, HierarchicalConfig)
+        check_numbers(config, {"hierarchical_questions": 0, "diverse_questions": 0, "revisit_questions": 0, "documents_per_record": 1,
+                               "records": 1, "max_tokens": 1, "summary_max_tokens": 1, "tries": 1, "temperature": 0})
+        needs_corpus(self.name, corpus)
+
+    def planned(self, config: Any) -> int | None:
+        """`records` when set; otherwise it depends on the corpus (unknown before it is packed)."""
+        return config.records if config.records is not None else None
 
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         assert isinstance(config, HierarchicalConfig)

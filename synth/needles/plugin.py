@@ -17,6 +17,9 @@ from typing import Any, Iterator
 from harness.errors import HarnessError
 from synth.context import SynthContext
 from synth.plugin import Record, SynthPlugin
+from tasks import get_task
+from tasks.base import Task
+from tasks.data import TaskOptions
 
 
 @dataclass(frozen=True)
@@ -50,23 +53,41 @@ class Needles(SynthPlugin):
     description = "retrieval drills from RULER's generators at chosen token lengths, no model called (cf. 2406.19292)"
     uses_generator = False
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._ready: tuple[NeedlesConfig, Any, list[Task]] | None = None  # what `check` built, reused by `run`
+
+    def planned(self, config: Any) -> int | None:
+        return int(config.examples)
+
+    def check(self, config: Any, corpus: list[dict[str, Any]]) -> None:
+        """The data directory holds what the tasks read, the tokenizer loads, and the first sample
+        of every (task, length) the run makes fits its length (one sample each, built now)."""
+        assert isinstance(config, NeedlesConfig)
+        tasks = [get_task(name, _options(config)) for name in config.tasks]
+        for task in tasks:
+            _check_data(task, _options(config))
+        fmt = _format(config)
+        for index in range(min(config.examples, len(tasks) * len(config.lengths))):
+            task, length = _slot(config, tasks, index)
+            try:
+                task.make_sample(fmt, length, index, config.seed)
+            except HarnessError as error:
+                raise _sized_error(task, fmt, length, index, config.seed, error) from error
+        self._ready = (config, fmt, tasks)
+
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         assert isinstance(config, NeedlesConfig)
-        from harness.backends import parse_model_spec
-        from harness.backends.hf import load_tokenizer
-        from harness.prompt import PromptFormat
-        from tasks import get_task
-
-        tokenizer = load_tokenizer(parse_model_spec(config.tokenizer).model)
-        fmt = PromptFormat.create(tokenizer, "off")  # plain text: the trainer applies the chat template, if any
-        from tasks.data import TaskOptions
-
-        options = TaskOptions(data_dir=Path(config.data_dir).expanduser() if config.data_dir else None)
-        tasks = [get_task(name, options) for name in config.tasks]
+        if self._ready is None or self._ready[0] is not config:
+            self.check(config, [])
+        assert self._ready is not None
+        _, fmt, tasks = self._ready
         for index in range(config.examples):
-            task = tasks[index % len(tasks)]
-            length = config.lengths[(index // len(tasks)) % len(config.lengths)]
-            sample = task.make_sample(fmt, length, index, config.seed)
+            task, length = _slot(config, tasks, index)
+            try:
+                sample = task.make_sample(fmt, length, index, config.seed)
+            except HarnessError as error:
+                raise _sized_error(task, fmt, length, index, config.seed, error) from error
             if not isinstance(sample.prompt, str):
                 raise HarnessError(f"needles: {task.name} gave a chat prompt; expected text")
             answer = f"{sample.answer_prefix.strip()} {', '.join(sample.targets)}.".strip()
@@ -74,3 +95,73 @@ class Needles(SynthPlugin):
                          messages=({"role": "user", "content": sample.prompt}, {"role": "assistant", "content": answer}),
                          meta={"task": task.name, "length": length, "prompt_tokens": sample.prompt_tokens,
                                "instruction": sample.prompt.rsplit("\n", 1)[-1]})
+
+
+def _options(config: NeedlesConfig) -> TaskOptions:
+    return TaskOptions(data_dir=Path(config.data_dir).expanduser() if config.data_dir else None)
+
+
+def _slot(config: NeedlesConfig, tasks: list[Task], index: int) -> tuple[Task, int]:
+    """Record `index`'s task and length: tasks in turn, each length for a round of tasks."""
+    return tasks[index % len(tasks)], config.lengths[(index // len(tasks)) % len(config.lengths)]
+
+
+def _format(config: NeedlesConfig) -> Any:
+    """Plain-text prompts counted with the tokenizer of `config.tokenizer` (the trainer applies the
+    chat template, if any)."""
+    from harness.backends import parse_model_spec
+    from harness.backends.hf import load_tokenizer
+    from harness.prompt import PromptFormat
+
+    try:
+        tokenizer = load_tokenizer(parse_model_spec(config.tokenizer).model)
+    except HarnessError as error:
+        raise HarnessError(f"tokenizer: {error}") from error
+    return PromptFormat.create(tokenizer, "off")
+
+
+def _check_data(task: Task, options: TaskOptions) -> None:
+    """The essay haystack in the data directory (no other source has it), then the task's own
+    read of its files (content errors name the file; a QA source may also come from the hub)."""
+    root = options.data_root()
+    if task.params.get("haystack") == "essay" and (root is None or not (root / "pg_essays").is_dir()):
+        where = f"{root / 'pg_essays'} is not a directory" if root is not None else "no data directory is set"
+        raise HarnessError(f"data_dir: {task.name} reads the essays in D/pg_essays ({where}); set data_dir: D in the "
+                           "needles config (or HARNESS_DATA_DIR)")
+    try:
+        task.preflight()
+    except HarnessError as error:
+        raise HarnessError(f"data_dir: {task.name}: {error}") from error
+
+
+def _sized_error(task: Task, fmt: Any, length: int, index: int, seed: int, error: HarnessError) -> HarnessError:
+    """The error for a sample that could not be built: when a longer length works it is a length
+    too small (named, with the smallest that fits), else the task's own error."""
+    smallest = _smallest_length(task, fmt, length, index, seed)
+    if smallest is None:
+        return HarnessError(f"tasks: {task.name} at {length} tokens: {error}")
+    return HarnessError(f"lengths: {length} tokens is too small for {task.name} (sample {index} needs at least {smallest}: "
+                        f"its question, needles and {task.max_new_tokens} tokens to generate); raise or drop it")
+
+
+def _smallest_length(task: Task, fmt: Any, too_small: int, index: int, seed: int, tries: int = 8) -> int | None:
+    """The smallest length at which sample `index` builds (doubling, then bisection); None when
+    none does up to `too_small` x 2**tries."""
+    def fits(length: int) -> bool:
+        try:
+            task.make_sample(fmt, length, index, seed)
+        except HarnessError:
+            return False
+        return True
+
+    low, high = too_small, too_small * 2
+    for _ in range(tries):
+        if fits(high):
+            break
+        low, high = high, high * 2
+    else:
+        return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    return high

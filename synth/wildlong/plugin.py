@@ -31,6 +31,7 @@ from synth.corpus import Document
 from synth.embed import TFIDF, embed
 from synth.llm import Params, ParseError
 from synth.plugin import Record, SynthPlugin
+from synth.preflight import check_numbers, needs_corpus
 from synth.wildlong import queries as query_source
 from synth.wildlong.doctypes import TypeClusters, cluster_types
 from synth.wildlong.graph import build_graph, from_json, graph_stats, random_walk, to_json
@@ -149,6 +150,25 @@ class WildLong(SynthPlugin):
     name = "wildlong"
     Config = WildLongConfig
     description = "instructions from meta-information graphs of real user queries, paired with long documents (2502.16684)"
+
+    def check(self, config: Any, corpus: list[dict[str, Any]]) -> None:
+        """A corpus, the queries file, an embedding model's library where one is named, positive sizes."""
+        assert isinstance(config, WildLongConfig)
+        check_numbers(config, {"queries_limit": 1, "instructions": 1, "document_words": 1, "excerpt_words": 1, "query_words": 1,
+                               "max_tokens": 1, "response_max_tokens": 1, "tries": 1, "temperature": 0})
+        needs_corpus(self.name, corpus)
+        if config.queries and not Path(config.queries).expanduser().is_file():
+            raise HarnessError(f"queries: {config.queries} is not a file (a jsonl of user queries)")
+        if config.embedding != TFIDF:
+            from importlib.util import find_spec
+
+            if find_spec("sentence_transformers") is None:
+                raise HarnessError(f"embedding: {config.embedding!r} needs sentence-transformers: pip install "
+                                   f"'lc-harness[embeddings]' (or use {TFIDF!r}, the offline default)")
+
+    def planned(self, config: Any) -> int | None:
+        """One record per instruction (fewer when a small graph repeats itself)."""
+        return int(config.instructions)
 
     @classmethod
     def output_stats(cls, out: Path) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def _hub(split: str) -> Any:
     return datasets.load_dataset("openai/gsm8k", "main", split=split)
 
 
-SOURCE = DocSource("GSM8K", "gsm8k", lambda split: f"{split}.jsonl", _hub, ("question", "answer"))
+SOURCE = DocSource("GSM8K", "gsm8k", lambda split: f"{split}.jsonl", _hub, (("question", str), ("answer", str)))
 
 
 def target_of(answer: str) -> str:

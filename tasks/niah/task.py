@@ -21,7 +21,7 @@ from harness.resources import toml_beside
 from harness.types import Message, Prompt, Sample
 from tasks.base import Counter, JudgeSpec, Metric, Task
 from tasks.data import TaskOptions
-from tasks.ruler.haystacks import load_essay, sentence_starts_below
+from tasks.ruler.haystacks import check_essay, load_essay, sentence_starts_below
 from tasks.ruler.scoring import string_match_all
 from tasks.sizing import Layout, costs_of, fit_layout, insert_layout, to_sample, unit_sequence
 
@@ -47,9 +47,11 @@ def depth_grid(options: TaskOptions) -> tuple[float, ...]:
     """`--depths 0,25,50` or `--depth-steps N` (N evenly spaced depths in [0, 100])."""
     given = options.args.get("depths")
     if given is not None:
-        values = [float(d) for d in (given if isinstance(given, (list, tuple)) else str(given).split(";"))]
+        values = [_number(d, "depths") for d in (given if isinstance(given, (list, tuple)) else str(given).split(";"))]
     else:
-        steps = int(options.args.get("depth_steps", DEFAULT_DEPTH_STEPS))
+        steps = options.args.get("depth_steps", DEFAULT_DEPTH_STEPS)
+        if not isinstance(steps, int) or isinstance(steps, bool):
+            raise HarnessError(f"bad --task-args depth_steps={steps!r}: expected an integer")
         if steps < 1:
             raise HarnessError(f"--depth-steps {steps}: must be at least 1")
         values = [float(v) for v in np.round(np.linspace(0, 100, steps), 2)] if steps > 1 else [50.0]
@@ -57,6 +59,13 @@ def depth_grid(options: TaskOptions) -> tuple[float, ...]:
         if not 0 <= value <= 100:
             raise HarnessError(f"depth {value} is outside 0-100")
     return tuple(values)
+
+
+def _number(value: object, name: str) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise HarnessError(f"bad --task-args {name} entry {value!r}: expected a number from 0 to 100") from None
 
 
 def spec_for(kind: str, options: TaskOptions) -> NiahSpec:
@@ -153,4 +162,5 @@ def niah_task(name: str, kind: str, options: TaskOptions | None = None) -> Task:
                 "answers": spec.answers, "depths": spec.depths, "generator_version": 1},
         judge=JudgeSpec(judge_prompt, parse_rating, int(templates()["judge"]["max_tokens"])),
         report=partial(grid_report, name),
+        check=partial(check_essay, options, name),
     )

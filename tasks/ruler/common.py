@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
+from harness.errors import HarnessError
 from harness.resources import toml_beside
-from harness.types import Sample
+from harness.types import Prompt, Sample
 from tasks.base import Counter
-from tasks.sizing import Layout, fit_layout, to_sample
+from tasks.budget import Fitted
+from tasks.data import TaskOptions
+from tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
+
+T = TypeVar("T")
 
 # RULER's 40 evenly spaced needle depths: np.round(np.linspace(0, 100, 40)).astype(int)
 DEPTHS = [int(d) for d in np.round(np.linspace(0, 100, num=40, endpoint=True))]
@@ -24,6 +29,27 @@ def templates() -> dict[str, Any]:
 def sample_rng(task: str, length: int, index: int, seed: int) -> random.Random:
     """The sample's own random stream: any sample can be rebuilt alone, byte-identical."""
     return random.Random(f"{task}|{length}|{index}|{seed}")
+
+
+# How qa and fwe order their documents / words: "ruler" (default) as RULER, with one fixed
+# permutation per count; "per_sample" draws a permutation per sample (`--task-args placement=...`).
+PLACEMENTS = ("ruler", "per_sample")
+
+
+def placement(options: TaskOptions) -> str:
+    """The `placement` task arg, checked (default "ruler")."""
+    value = str(options.args.get("placement", PLACEMENTS[0]))
+    if value not in PLACEMENTS:
+        raise HarnessError(f"bad --task-args placement={value!r}: expected one of {', '.join(PLACEMENTS)}")
+    return value
+
+
+def fixed_shuffle(items: list[T], seed: int) -> list[T]:
+    """RULER's `random.Random(args.random_seed).shuffle(x)` (qa.py, freq_words_extraction.py): a
+    fresh generator per call, so every list of the same length gets the same permutation."""
+    out = list(items)
+    random.Random(seed).shuffle(out)
+    return out
 
 
 def build_sample(
@@ -49,3 +75,44 @@ def build_sample(
         what=f"{task} at length {length}", check_key=task,
     )
     return to_sample(task, length, index, seed, render, answer_prefix, fitted, targets, meta)
+
+
+def ruler_memo(counter: Counter, key: tuple[Any, ...], compute: Callable[[], int]) -> int:
+    """A per-length count RULER takes from its first sample, computed once per tokenizer and chat mode."""
+    memo = costs_of(counter).memo
+    full = ("ruler_count", getattr(counter, "chat", None), *key)
+    if full not in memo:
+        memo[full] = compute()
+    return int(memo[full])
+
+
+def step_down_fit(counter: Counter, render: Callable[[str], Prompt], answer_prefix: str, build: Callable[[int], Layout],
+                  sep: str, budget: int, start: int, step: int, floor: int, what: str, check_key: str) -> Fitted[Layout]:
+    """RULER's retry loop: `start` units, less `step` at a time (not below `floor`) until the prompt
+    fits `budget`. Counts are exact (the additive shortcut is checked once, as in `fit_layout`)."""
+    units = max(start, floor)
+    while True:
+        layout = build(units)
+        tokens = count_layout(counter, render, answer_prefix, layout, sep)
+        if tokens <= budget:
+            break
+        if units <= floor:
+            raise HarnessError(f"{what}: a budget of {budget} tokens is too small; the prompt alone needs {tokens} tokens")
+        units = max(units - step, floor)
+    if not counts_checked(counter, render, answer_prefix, layout, tokens, check_key):
+        return step_down_fit(counter, render, answer_prefix, build, sep, budget, start, step, floor, what, check_key)
+    return Fitted(value=layout, units=units, tokens=tokens)
+
+
+def counts_checked(counter: Counter, render: Callable[[str], Prompt], answer_prefix: str, layout: Layout, tokens: int,
+                   check_key: str) -> bool:
+    """False when this first check of `check_key` finds the additive shortcut wrong (counting is
+    exact from then on: the caller counts again), else True (as `fit_layout` does)."""
+    costs = counter.costs
+    if costs is None or not costs.additive or check_key in costs.verified:
+        return True
+    costs.verified.add(check_key)
+    if counter.count(render(layout.materialize()), answer_prefix) == tokens:
+        return True
+    costs.additive = False  # this tokenizer merges across joins: count everything in full
+    return False

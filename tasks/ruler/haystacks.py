@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from harness.errors import HarnessError
-from tasks.data import file_digest
+from harness.userfiles import read_text
+from tasks.data import TaskOptions, file_digest
 
 NOISE_LINE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 
@@ -32,10 +33,14 @@ def load_essay(directory: Path) -> Essay:
     """Read `*.txt` under `directory` (sorted), split into words and sentences."""
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
+    if not directory.is_dir():
+        raise HarnessError(f"essay haystack: {directory} is not a directory (a folder of .txt essays)")
     files = sorted(directory.glob("*.txt"))
     if not files:
         raise HarnessError(f"essay haystack: no .txt files in {directory}")
-    text = "".join(f.read_text(encoding="utf-8") for f in files)
+    text = "".join(read_text(f, "essay") for f in files)
+    if not text.strip():
+        raise HarnessError(f"essay haystack: the .txt files in {directory} hold no text")
     words = re.sub(r"\s+", " ", text).strip().split(" ")
     normalised = " ".join(words)
     # Untrained Punkt: the same algorithm as nltk's sent_tokenize, without downloadable data.
@@ -47,6 +52,11 @@ def load_essay(directory: Path) -> Essay:
         position += len(word) + 1
     starts = sorted({char_to_word[start] for start, _ in spans if start in char_to_word})
     return Essay(tuple(words), tuple(starts), file_digest(files))
+
+
+def check_essay(options: TaskOptions, task: str) -> None:
+    """Read the essay haystack a task will use (`Task.check`: errors before any model loads)."""
+    load_essay(options.find("haystack_dir", "pg_essays", f"{task} (essay haystack)"))
 
 
 def sentence_starts_below(essay: Essay, n: int) -> list[int]:

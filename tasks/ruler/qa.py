@@ -1,15 +1,22 @@
 """RULER's QA tasks (qa_1: SQuAD, qa_2: HotpotQA): gold paragraphs among distractors.
 
 Follows NVIDIA/RULER @c3f5e3b scripts/data/synthetic/qa.py: sample i asks question i; its gold
-documents, then same-article documents, then random others fill the budget; the documents are
-shuffled and numbered `Document {i}:`. Whole documents leave up to one document of slack, so we
-add at most a few more distractors chosen best-fit into what is left (RULER leaves the gap).
+documents, then a random sample of its same-article documents (all of them and random others
+when they do not suffice) fill the budget; the documents are shuffled and numbered `Document {i}:`.
+
+By default (`placement=ruler`) the count and the order are RULER's: the document count of a length
+is the most its first sample fits, and a sample too long for it drops 10 documents at a time; the
+shuffle is `random.Random(random_seed).shuffle`, a fresh generator each time, so n documents always
+land in the same slots (we seed it with the eval's seed: 42, RULER's default, unless --seed).
+`--task-args placement=per_sample` instead fits each sample's own count exactly, draws its own
+permutation, and adds a few more distractors chosen best-fit into the slack (RULER leaves it).
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import Callable
 
 import numpy as np
 
@@ -18,12 +25,13 @@ from harness.types import Sample
 from tasks.base import Counter
 from tasks.budget import Fitted
 from tasks.data import TaskOptions
-from tasks.ruler.common import sample_rng, templates
-from tasks.ruler.qa_data import QAData, load_qa
+from tasks.ruler.common import fixed_shuffle, placement, ruler_memo, sample_rng, step_down_fit, templates
+from tasks.ruler.qa_data import QAData, QAItem, load_qa
 from tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
 
 SEP = "\n\n"
 FILL_ROUNDS = 6
+RULER_STEP = 10  # RULER's `incremental`: documents dropped per retry when a sample is too long
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,55 @@ class QAConfig:
     dataset: str = "squad"
 
 
+@dataclass(frozen=True)
+class _Draw:
+    """One sample's question and documents: `build(k)` lays out its first k documents."""
+
+    item: QAItem
+    gold: list[int]
+    order: list[int]  # every document: gold, same-article, then the others in random order
+    pick: Callable[[int], list[int]]
+    layout: Callable[[list[int]], Layout]
+    render: Callable[[str], str]
+
+    def build(self, k: int) -> Layout:
+        return self.layout(self.pick(k))
+
+
 def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: Counter, length: int, index: int,
                    seed: int) -> Sample:
     """One qa sample of at most `length` tokens including RULER's tokens_to_generate."""
+    spec = templates()["qa"]
+    data = load_qa(config.dataset, options)
+    budget = length - int(spec["tokens_to_generate"])
+    draw = _draw(config, options, task, counter, length, index, seed)
+    prefix, what = spec["answer_prefix"], f"{task} at length {length}"
+    if placement(options) == "per_sample":
+        fitted = _fit(counter, draw, budget, what, task)
+        glue = _glue_costs(costs_of(counter), data)
+        fitted = _best_fit(counter, draw.render, prefix, draw.layout, draw.pick(fitted.units), draw.order, fitted,
+                           glue, budget)
+    else:
+        # RULER's count: the most documents its first sample fits, less RULER_STEP while too long
+        start = ruler_memo(counter, (task, data.digest, length, seed), lambda: _fit(
+            counter, _draw(config, options, task, counter, length, 0, seed), budget, what, task).units)
+        fitted = step_down_fit(counter, draw.render, prefix, draw.build, SEP, budget, start, RULER_STEP,
+                               len(draw.gold), what, task)
+    sample = to_sample(task, length, index, seed, draw.render, prefix, fitted, draw.item.outputs,
+                       {"dataset": config.dataset, "data": data.digest, "question_index": index % len(data.items)})
+    return replace(sample, meta={**sample.meta, "units": fitted.value.meta["documents"]})
+
+
+def _fit(counter: Counter, draw: _Draw, budget: int, what: str, task: str) -> Fitted[Layout]:
+    """The most documents of `draw` that fit the budget."""
+    return fit_layout(counter, draw.render, templates()["qa"]["answer_prefix"], draw.build, SEP, budget,
+                      min_units=len(draw.gold), first_guess=max(len(draw.gold), budget // 200), what=what,
+                      check_key=task)
+
+
+def _draw(config: QAConfig, options: TaskOptions, task: str, counter: Counter, length: int, index: int,
+          seed: int) -> _Draw:
+    """Sample `index`'s question, its documents in RULER's order and their layout."""
     spec = templates()["qa"]
     costs = costs_of(counter)
     data = load_qa(config.dataset, options)
@@ -44,12 +98,17 @@ def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: C
     others = [i for i in range(len(data.docs)) if i not in taken]
     rng.shuffle(others)  # a fixed order: the first k are "k random others", so cost grows with k
     order = gold + more + others
-    shuffle_seed = rng.getrandbits(64)
+    pick: Callable[[int], list[int]]
+    if placement(options) == "per_sample":
+        shuffle_seed = rng.getrandbits(64)
+        pick = partial(_take, order)
+    else:
+        shuffle_seed = seed
+        pick = partial(_ruler_docs, gold, more, rng.sample(more, len(more)), others, len(data.docs))
     glue = _glue_costs(costs, data)
 
     def layout(doc_ids: list[int]) -> Layout:
-        ids = list(doc_ids)
-        random.Random(shuffle_seed).shuffle(ids)
+        ids = fixed_shuffle(doc_ids, shuffle_seed)
         first = spec["document"].format(i=1, document=data.docs[ids[0]])
         docs_text = lambda: SEP.join(  # noqa: E731
             spec["document"].format(i=i + 1, document=data.docs[d]) for i, d in enumerate(ids)
@@ -62,25 +121,29 @@ def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: C
         middle = sum(costs.of([f" {k}:" for k in range(2, len(ids))])) + int(glue[ids[1:-1]].sum())
         return Layout(first, last, middle, docs_text, {"documents": len(ids)})
 
-    def build(k: int) -> Layout:
-        return layout(_take(order, k))
-
     def render(context: str) -> str:
-        return spec["template"].format(context=context, query=item.query)
+        return str(spec["template"].format(context=context, query=item.query))
 
-    budget = length - int(spec["tokens_to_generate"])
-    fitted = fit_layout(counter, render, spec["answer_prefix"], build, SEP, budget, min_units=len(gold),
-                        first_guess=max(len(gold), budget // 200), what=f"{task} at length {length}", check_key=task)
-    fitted = _best_fit(counter, render, spec["answer_prefix"], layout, order, fitted, glue, budget)
-    sample = to_sample(task, length, index, seed, render, spec["answer_prefix"], fitted, item.outputs,
-                       {"dataset": config.dataset, "data": data.digest, "question_index": index % len(data.items)})
-    return replace(sample, meta={**sample.meta, "units": fitted.value.meta["documents"]})
+    return _Draw(item, gold, order, pick, layout, render)
 
 
 def _take(order: list[int], k: int) -> list[int]:
     """The first k documents of `order`, cycling when k exceeds the corpus (as RULER repeats DOCS)."""
     rounds, rest = divmod(k, len(order))
     return order * rounds + order[:rest]
+
+
+def _ruler_docs(gold: list[int], more: list[int], sampled_more: list[int], others: list[int], corpus: int,
+                k: int) -> list[int]:
+    """RULER's `all_docs` for k documents, before its shuffle: the gold documents, then a random
+    sample of the same-article ones when they suffice, else all of them (in order) and random
+    others; from k = corpus size on, the whole corpus in id order, repeated."""
+    if k >= corpus:
+        return _take(list(range(corpus)), k)
+    extra = k - len(gold)
+    if extra <= len(more):
+        return gold + sampled_more[:extra]
+    return gold + more + others[: extra - len(more)]
 
 
 def _glue_costs(costs: TokenCosts, data: QAData) -> np.ndarray:
@@ -92,11 +155,12 @@ def _glue_costs(costs: TokenCosts, data: QAData) -> np.ndarray:
     return costs.memo[key]
 
 
-def _best_fit(counter: Counter, render, prefix: str, layout, order: list[int], fitted: Fitted[Layout],  # type: ignore[no-untyped-def]
-              doc_costs: np.ndarray, budget: int) -> Fitted[Layout]:
-    """Add the largest distractors that still fit the remaining slack (a few rounds)."""
+def _best_fit(counter: Counter, render, prefix: str, layout, chosen: list[int], order: list[int],  # type: ignore[no-untyped-def]
+              fitted: Fitted[Layout], doc_costs: np.ndarray, budget: int) -> Fitted[Layout]:
+    """Add the largest distractors that still fit the remaining slack (a few rounds) after the
+    `chosen` documents of the fit; `order` is every document."""
     costs = costs_of(counter)
-    chosen = _take(order, fitted.units)
+    chosen = list(chosen)
     tokens = fitted.tokens
     used = set(chosen)
     # Unused distractors first; once the corpus has been cycled (as RULER repeats it), any document.

@@ -7,13 +7,13 @@ as RULER's `read_squad` / `read_hotpotqa`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.userfiles import check_type, read_json
 from tasks.data import TaskOptions, file_digest
 
 HUB = {"squad": ("rajpurkar/squad_v2", None), "hotpotqa": ("hotpotqa/hotpot_qa", "distractor")}
@@ -93,16 +93,47 @@ def _from_hub(name: str) -> QAData:
     return QAData(data.items, data.docs, f"hub:{hub_id}")
 
 
+def _field(obj: Any, key: str, kinds: type | tuple[type, ...], where: str) -> Any:
+    """`obj[key]`, checked: `obj` an object that has `key`, its value of `kinds`."""
+    check_type(obj, dict, where)
+    if key not in obj:
+        raise HarnessError(f"{where}: missing field {key!r}")
+    check_type(obj[key], kinds, f"{where}.{key}")
+    return obj[key]
+
+
+def _check_squad(raw: Any, source: str) -> None:
+    """SQuAD 2.0's layout: data[].paragraphs[].{context, qas[].{question, answers[].text}}."""
+    for i, article in enumerate(_field(raw, "data", list, source)):
+        for j, paragraph in enumerate(_field(article, "paragraphs", list, f"{source}: data[{i}]")):
+            where = f"{source}: data[{i}].paragraphs[{j}]"
+            _field(paragraph, "context", str, where)
+            for k, qa in enumerate(_field(paragraph, "qas", list, where)):
+                _field(qa, "question", str, f"{where}.qas[{k}]")
+                for m, answer in enumerate(_field(qa, "answers", list, f"{where}.qas[{k}]")):
+                    _field(answer, "text", str, f"{where}.qas[{k}].answers[{m}]")
+
+
+def _check_hotpot(raw: Any, source: str) -> None:
+    """HotpotQA's layout: a list of {question, answer, context: [[title, [sentence, ...]], ...]}."""
+    check_type(raw, list, f"{source}: the top level")
+    for i, row in enumerate(raw):
+        where = f"{source}: [{i}]"
+        _field(row, "question", str, where)
+        _field(row, "answer", str, where)
+        for j, doc in enumerate(_field(row, "context", list, where)):
+            at = f"{where}.context[{j}]"
+            check_type(doc, list, at)
+            if len(doc) != 2 or not isinstance(doc[0], str) or not isinstance(doc[1], list) \
+                    or not all(isinstance(x, str) for x in doc[1]):
+                raise HarnessError(f"{at}: expected [title, [sentence, ...]]")
+
+
 @lru_cache(maxsize=4)
 def _from_file(name: str, path: Path) -> QAData:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise HarnessError(f"{path}: not a readable JSON file ({error})") from error
-    try:
-        data = _squad_rows(raw["data"]) if name == "squad" else _hotpot_rows(raw)
-    except (KeyError, TypeError) as error:
-        raise HarnessError(f"{path}: not in the original {name} format (missing field {error})") from error
+    raw = read_json(path, f"RULER qa ({name}) file")
+    (_check_squad if name == "squad" else _check_hotpot)(raw, str(path))
+    data = _squad_rows(raw["data"]) if name == "squad" else _hotpot_rows(raw)
     if not data.items:
         raise HarnessError(f"{path}: no answerable questions")
     return QAData(data.items, data.docs, file_digest([path]))
@@ -115,6 +146,11 @@ def load_qa(name: str, options: TaskOptions) -> QAData:
     if given or (root is not None and (root / FILES[name]).exists()):
         return _from_file(name, options.find("data", FILES[name], f"RULER qa ({name})"))
     return _load_hub_cached(name)
+
+
+def check_qa(name: str, options: TaskOptions) -> None:
+    """Read the QA source a task will use (`Task.check`: errors before any model loads)."""
+    load_qa(name, options)
 
 
 @lru_cache(maxsize=2)

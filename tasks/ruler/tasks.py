@@ -8,15 +8,21 @@ from typing import Any, Callable
 
 from tasks.base import Metric, SampleFactory, Task
 from tasks.data import TaskOptions
-from tasks.ruler.common import templates
+from tasks.ruler.common import placement, templates
 from tasks.ruler.common_words import CommonWordsConfig, make_cwe_sample
 from tasks.ruler.freq_words import FreqWordsConfig, make_fwe_sample
+from tasks.ruler.haystacks import check_essay
 from tasks.ruler.niah import NiahConfig, make_niah_sample
 from tasks.ruler.qa import QAConfig, make_qa_sample
+from tasks.ruler.qa_data import check_qa
 from tasks.ruler.scoring import STRING_MATCH_ALL, STRING_MATCH_PART, postprocess
 from tasks.ruler.variable_tracking import VariableTrackingConfig, make_vt_sample
 
-GENERATOR_VERSION = 1  # bump when a generator changes its output: sample caches key on it
+GENERATOR_VERSION = 1  # bump when every generator changes its output: sample caches key on it
+# Rows whose output changed since, with their own version, so the other rows keep their cache keys.
+# 2: qa and fwe follow RULER's fixed-seed placement (issue 13).
+ROW_VERSIONS = {"qa_1": 2, "qa_2": 2, "fwe": 2}
+PLACED = ("qa", "freq_words_extraction")  # families that read `--task-args placement=ruler|per_sample`
 
 ROWS: dict[str, tuple[str, Any]] = {
     "niah_single_1": ("niah", NiahConfig(haystack="noise", key_type="words", value_type="numbers")),
@@ -48,21 +54,33 @@ def _factory(family: str, config: Any, options: TaskOptions, name: str) -> Sampl
         "niah": lambda: partial(make_niah_sample, config, options, name),
         "variable_tracking": lambda: partial(make_vt_sample, config, name),
         "common_words_extraction": lambda: partial(make_cwe_sample, config, name),
-        "freq_words_extraction": lambda: partial(make_fwe_sample, config, name),
+        "freq_words_extraction": lambda: partial(make_fwe_sample, config, options, name),
         "qa": lambda: partial(make_qa_sample, config, options, name),
     }
     return makers[family]()
+
+
+def _data_check(family: str, config: Any, options: TaskOptions, name: str) -> Callable[[], None] | None:
+    """What a row reads from files (the essay haystack, the QA source), read ahead by `Task.preflight`."""
+    if family == "niah" and config.haystack == "essay":
+        return partial(check_essay, options, name)
+    if family == "qa":
+        return partial(check_qa, config.dataset, options)
+    return None
 
 
 def ruler_task(name: str, options: TaskOptions | None = None) -> Task:
     """The registered RULER task `name`."""
     family, config = ROWS[name]
     options = options or TaskOptions()
+    placed = {"placement": placement(options)} if family in PLACED else {}
     return Task(
         name=name,
         make_sample=_factory(family, config, options, name),
         metric=METRICS[family],
         max_new_tokens=int(templates()[family]["tokens_to_generate"]),
         postprocess=postprocess,
-        params={"benchmark": "ruler", "family": family, "generator_version": GENERATOR_VERSION, **asdict(config)},
+        check=_data_check(family, config, options, name),
+        params={"benchmark": "ruler", "family": family, "generator_version": ROW_VERSIONS.get(name, GENERATOR_VERSION),
+                **asdict(config), **placed},
     )

@@ -67,7 +67,7 @@ def test_kill_9_mid_run_loses_at_most_the_batch_in_flight(tiny_path, tmp_path: P
         (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--model-args", "dtype"], "malformed --model-args entry 'dtype'"),
         (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "16k"], "length 16k is above the maximum context"),
         (["eval", "--model", "openai:m", "--base-url", "http://127.0.0.1:9/v1", "--tasks", "niah_single_1"],
-         "cannot reach the server at http://127.0.0.1:9/v1"),
+         "cannot reach the OpenAI-compatible server at http://127.0.0.1:9/v1"),
         (["show", "nosuchrun"], "no run 'nosuchrun'"),
     ],
 )

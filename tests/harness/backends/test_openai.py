@@ -14,6 +14,7 @@ from typing import Iterator
 import pytest
 
 from harness.backends.base import GenerationRequest
+from harness.backends.failures import RequestFailure, RequestsFailed
 from harness.backends.openai import OpenAIBackend
 from harness.errors import HarnessError
 
@@ -68,7 +69,7 @@ def server() -> Iterator[str]:
 
 
 def test_429_and_5xx_are_retried(server: str, tiny_path) -> None:
-    backend = OpenAIBackend("m", base_url=server, tokenizer=str(tiny_path), mode="completions")
+    backend = OpenAIBackend("m", base_url=server, tokenizer=str(tiny_path), mode="completions", retry_base_s=0.01)
     assert backend.max_length == 4096
     ScriptedAPI.failures = [429, 503, 500]
     (out,) = backend.generate([GenerationRequest(text="hello world", max_tokens=5)])
@@ -77,11 +78,13 @@ def test_429_and_5xx_are_retried(server: str, tiny_path) -> None:
     assert ScriptedAPI.seen[-1]["temperature"] == 0.0 and ScriptedAPI.seen[-1]["max_tokens"] == 5
 
 
-def test_retries_run_out_with_a_clear_error(server: str) -> None:
-    backend = OpenAIBackend("m", base_url=server, mode="completions", max_retries=1)
+def test_retries_run_out_as_a_typed_failure_of_that_request(server: str) -> None:
+    backend = OpenAIBackend("m", base_url=server, mode="completions", max_retries=1, retry_base_s=0.01)
     ScriptedAPI.failures = [503, 503, 503]
-    with pytest.raises(HarnessError, match="answered 503"):
+    with pytest.raises(RequestsFailed, match=r"1 of 1 requests .* failed after retries \(first: HTTP 503\)") as caught:
         backend.generate([GenerationRequest(text="x", max_tokens=1)])
+    assert caught.value.results == [RequestFailure("HTTP 503")] and caught.value.abort is None
+    assert len(ScriptedAPI.seen) == 2  # the first try and one retry: the client itself does not retry
 
 
 def test_chat_sends_the_answer_prefix_as_a_continued_assistant_turn(server: str) -> None:

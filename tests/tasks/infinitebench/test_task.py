@@ -91,7 +91,7 @@ def test_data_errors_name_the_file_and_field(tmp_path) -> None:
         (tmp_path / "infinitebench").mkdir()
         get_task("infinitebench_passkey", TaskOptions(data_dir=tmp_path)).size()
     (tmp_path / "infinitebench" / "kv_retrieval.jsonl").write_text('{"context": "x", "input": "y"}\n')
-    with pytest.raises(HarnessError, match="record 1: missing field 'answer'"):
+    with pytest.raises(HarnessError, match=r"kv_retrieval.jsonl:1: missing field 'answer'"):
         get_task("infinitebench_kv_retrieval", TaskOptions(data_dir=tmp_path)).size()
     (tmp_path / "infinitebench" / "code_run.jsonl").write_text('{"context": "x"\n')
     with pytest.raises(HarnessError, match="code_run.jsonl:1: not valid JSON"):

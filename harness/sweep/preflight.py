@@ -1,0 +1,90 @@
+"""Everything a sweep can be refused for before its first stage runs: each synth variant's plugin,
+config and corpus (with the plugin's own check: data present, lengths that fit), the train spec
+(and its trackers installed), and the eval suite (tasks exist, lengths parse, data files read, and
+the first sample of each task built at its smallest length with the base model's tokenizer, which
+the trained models keep). Errors name the sweep file and the field to fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.sweep.config import SweepConfig, Variant
+
+
+def check_sweep(config: SweepConfig, variants: list[Variant]) -> None:
+    """Check what `variants` (the ones that will run) need; raise on the first problem."""
+    for index, variant in enumerate(config.variants):
+        if variant in variants and variant.kind == "synth":
+            check_synth(config, index, variant)
+    if any(v.kind != "none" for v in variants):
+        check_train(config)
+    check_eval(config)
+
+
+def check_synth(config: SweepConfig, index: int, variant: Variant) -> None:
+    from synth.plugin import get_plugin
+    from synth.preflight import prepare
+
+    where = f"{config.source}: variants[{index}] ({variant.name}).synth"
+    synth = variant.synth
+    try:
+        get_plugin(synth["plugin"])
+    except HarnessError as error:
+        raise HarnessError(f"{where}.plugin: {error}") from error
+    settings = synth.get("config", {})
+    if not isinstance(settings, dict):
+        raise HarnessError(f"{where}.config: expected a mapping of the plugin's fields, got {type(settings).__name__}")
+    seed = synth.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise HarnessError(f"{where}.seed: expected an integer, got {seed!r}")
+    prepare(synth["plugin"], dict(settings), f"{where}.config", synth.get("corpus", []), f"{where}.corpus", synth.get("generator"))
+
+
+def check_train(config: SweepConfig) -> None:
+    from harness.sweep.stages import train_spec
+    from harness.tracking import require_trackers
+
+    params = {"base_model": config.base_model, **{k: v for k, v in config.train.items() if k != "resources"}}
+    try:
+        spec = train_spec(params, data="(each variant's data)")
+        require_trackers(spec.report_to, "train.report_to")
+    except (HarnessError, TypeError, ValueError) as error:
+        raise HarnessError(f"{config.source}: train: {error}") from error
+
+
+def check_eval(config: SweepConfig) -> None:
+    from harness.sweep.stages import eval_config
+    from tasks import check_tasks
+
+    params = {k: v for k, v in config.eval.items() if k != "resources"}
+    try:
+        evaluation = eval_config(params, config.base_model)
+        check_tasks(evaluation.tasks, evaluation.task_options())
+        _first_samples(evaluation)
+    except (HarnessError, TypeError, ValueError) as error:
+        raise HarnessError(f"{config.source}: eval: {error}") from error
+
+
+def _first_samples(evaluation: Any) -> None:
+    """Sample 0 of each task at its smallest length, counted with the base model's tokenizer (a
+    transformers model; other backends are not loaded here): a length too small fails now."""
+    from harness.backends import parse_model_spec
+    from harness.backends.hf import load_tokenizer
+    from harness.lengths import format_length
+    from harness.prompt import PromptFormat
+    from tasks import get_task
+
+    spec = parse_model_spec(evaluation.model)
+    if spec.backend != "hf":
+        return
+    tokenizer = load_tokenizer(spec.model)
+    options = evaluation.task_options()
+    for name in evaluation.tasks:
+        task = get_task(name, options)
+        length = min(task.lengths_for(evaluation.lengths))
+        fmt = PromptFormat.create(tokenizer, evaluation.chat_template, task.chat)
+        try:
+            task.make_sample(fmt, length, 0, evaluation.seed)
+        except HarnessError as error:
+            raise HarnessError(f"{name} at {format_length(length)} ({'lengths' if length else 'the task'}): {error}") from error

@@ -1,0 +1,79 @@
+"""What `harness tasks [NAME]` and `harness eval --tasks list` print: the task table, a group's tasks, one task."""
+
+from __future__ import annotations
+
+import json
+
+from tabulate import tabulate
+
+from harness.errors import HarnessError
+
+LIST_VALUES = ("list", "list_tasks", "list_groups")  # lm-eval's `--tasks list` (and its narrower forms)
+
+
+def _groups_of(name: str) -> str:
+    from tasks import GROUPS
+
+    return ",".join(g for g, group in GROUPS.items() if name in group.tasks)
+
+
+def task_table(names: list[str]) -> str:
+    """One row per task: its groups, metric and generation budget."""
+    from tasks import get_task
+
+    rows = []
+    for name in names:
+        task = get_task(name)
+        rows.append([name, _groups_of(name), task.metric.name, task.max_new_tokens])
+    return tabulate(rows, headers=["task", "groups", "metric", "max new tokens"])
+
+
+def groups_line() -> str:
+    from tasks import GROUPS
+
+    return "groups: " + ", ".join(f"{g} ({len(group.tasks)} tasks)" for g, group in GROUPS.items())
+
+
+def listing(what: str = "list") -> str:
+    """Every task and group (`list`), only the tasks (`list_tasks`) or only the groups (`list_groups`)."""
+    from tasks import GROUPS, TASKS
+
+    if what == "list_groups":
+        return tabulate([[g, len(group.tasks), group.description] for g, group in GROUPS.items()],
+                        headers=["group", "tasks", "what"])
+    table = task_table(TASKS.names())
+    return table if what == "list_tasks" else f"{table}\n\n{groups_line()}"
+
+
+def describe(name: str) -> str:
+    """A group: its description and its tasks' table. A task: its settings, parameters and version."""
+    from harness.limit import sample_count
+    from harness.run_info import task_version
+    from tasks import GROUPS, TASKS, get_task, resolve
+
+    if name in GROUPS:
+        group = GROUPS[name]
+        scoring = "size-weighted (mean over samples)" if group.weighted else "mean over its tasks"
+        return f"group {name}: {group.description}; {len(group.tasks)} tasks, scored as the {scoring}\n\n{task_table(group.tasks)}"
+    if name not in TASKS:
+        resolve([name])  # raises: unknown task or group, with "did you mean"
+        raise HarnessError(f"unknown task or group {name!r}")
+    task = get_task(name)
+    try:
+        size = task.size() if task.size is not None else None
+        samples = str(sample_count(None, task.num_samples, size)) + (" (all of its data)" if size is not None else "")
+    except HarnessError as error:  # data not found here: say so, still show the rest
+        samples = f"all of its data ({error})"
+    lines = [
+        f"task {name}",
+        f"groups: {_groups_of(name) or '-'}",
+        f"metric: {task.metric.name} ({'higher' if task.metric.higher_is_better else 'lower'} is better)"
+        + (", or an LLM judge (--judge)" if task.judge is not None else ""),
+        f"max new tokens: {task.max_new_tokens}",
+        f"stop: {list(task.stop) or '-'}",
+        f"context: {'short (runs once, length 0)' if task.short else 'swept over --lengths'}",
+        f"samples per length: {samples}",
+        f"version: {task_version(task)}",
+        f"parameters: {json.dumps(task.params, sort_keys=True, default=str)}",
+    ]
+    return "\n".join(lines)
