@@ -23,6 +23,7 @@ from harness.errors import HarnessError
 if TYPE_CHECKING:
     from harness.backends.base import Backend
     from harness.judge import Judge
+    from harness.outputs import OutputLock
     from harness.results import Result
     from harness.runner import EvalConfig
 
@@ -60,6 +61,7 @@ class EvalArgs:
     judge_base_url: str | None = None
     judge_tokenizer: str | None = None
     db: str | Path | None = None
+    wandb_args: Options = None  # lm-eval's --wandb_args: log the results to W&B (wandb.init's keyword arguments)
 
 
 @dataclass
@@ -72,6 +74,8 @@ class Prepared:
     output: Path
     db: Path
     notes: list[str] = field(default_factory=list)
+    lock: OutputLock | None = None  # held from `prepare` to the end of `run`: one writer per output directory
+    wandb_args: dict[str, Any] | None = None  # log the results to W&B after the run (harness.tracking)
 
 
 def _options(value: Options, flag: str) -> dict[str, Any]:
@@ -115,6 +119,9 @@ def task_arguments(args: EvalArgs) -> dict[str, Any]:
     from harness.backend_options import merge_options
 
     extra = _options(args.task_args, "--task-args")
+    for flag, value, least in (("--num_fewshot", args.num_fewshot, 0), ("--depth-steps", args.depth_steps, 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise HarnessError(f"bad {flag} {value!r}: expected a whole number >= {least}")
     flags: dict[str, Any] = {"num_fewshot": args.num_fewshot, "depth_steps": args.depth_steps}
     if args.depths is not None:
         depths = args.depths.split(",") if isinstance(args.depths, str) else list(args.depths)
@@ -153,10 +160,12 @@ def prepare(args: EvalArgs) -> Prepared:
     from harness.backends import load_backend
     from harness.lengths import parse_lengths
     from harness.limit import parse_limit
-    from harness.lmeval_compat import check_gen_kwargs, resolve_model
+    from harness.lmeval_compat import check_gen_kwargs, check_output_path, resolve_model
+    from harness.outputs import lock_output
     from harness.pathnames import slugify
     from harness.paths import default_db_path
-    from harness.runner import EvalConfig
+    from harness.runner import RUN_FILE, EvalConfig, read_run_file
+    from harness.store import Store
     from tasks import resolve
 
     task_names = resolve(_names(args.tasks, "--tasks"))
@@ -181,18 +190,34 @@ def prepare(args: EvalArgs) -> Prepared:
     elif args.judge_base_url or args.judge_tokenizer or args.judge_model_args:
         raise HarnessError("--judge-base-url, --judge-tokenizer and --judge-model-args need --judge MODEL")
     notes = _fewshot_note(task_names, task_args, args.num_fewshot)
+    from harness.tracking import check_wandb_args
+
+    wandb_args = check_wandb_args(args.wandb_args)  # wandb missing or a bad key fails now, before any work
     from tasks import check_tasks
     from tasks.data import TaskOptions
 
+    data_dir = _data_dir(args.data_dir)
     # every task's data files read and checked now: a bad file fails before a model loads for nothing
-    check_tasks(task_names, TaskOptions(data_dir=Path(args.data_dir) if args.data_dir else None, args=task_args))
-    backend = load_backend(spec, **kwargs)
+    check_tasks(task_names, TaskOptions(data_dir=data_dir, args=task_args))
+    output = Path(args.output) if args.output else Path("runs") / slugify(spec)
+    check_output_path(output)  # lm-eval's `--output_path res.json` names a file; ours is a directory
+    db = Path(args.db).expanduser() if args.db else default_db_path()
+    lock = lock_output(output)  # refused at once when another process writes there; released by `run`
+    try:
+        if (output / RUN_FILE).exists():  # a damaged run.json fails now; `run` compares it with the loaded model
+            read_run_file(output / RUN_FILE)
+        Store(db)  # a database that cannot hold the result fails now, not after the run
+        backend = load_backend(spec, **kwargs)
+    except BaseException:
+        lock.release()
+        raise
     try:
         if "max" in length_specs and backend.max_length not in parsed_lengths:
             parsed_lengths.append(backend.max_length)
         judge = _judge(args.judge, judge_kwargs, spec, kwargs, backend) if args.judge and judge_kwargs is not None else None
     except BaseException:
         backend.close()
+        lock.release()
         raise
     config = EvalConfig(
         model=spec,
@@ -205,8 +230,18 @@ def prepare(args: EvalArgs) -> Prepared:
         data_dir=str(args.data_dir) if args.data_dir else None,
         task_args=task_args,
     )
-    output = Path(args.output) if args.output else Path("runs") / slugify(spec)
-    return Prepared(config, backend, judge, output, Path(args.db).expanduser() if args.db else default_db_path(), notes)
+    return Prepared(config, backend, judge, output, db, notes, lock, wandb_args)
+
+
+def _data_dir(value: str | Path | None) -> Path | None:
+    """`--data-dir` (or HARNESS_DATA_DIR), which must be a directory when given."""
+    if value is None or str(value) == "":
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        why = "does not exist" if not path.exists() else "is not a directory"
+        raise HarnessError(f"--data-dir {value} {why} (it is where tasks find their data files; also HARNESS_DATA_DIR)")
+    return path
 
 
 def _judge(spec: str, kwargs: dict[str, Any], model: str, model_kwargs: dict[str, Any], backend: Backend) -> Judge:
@@ -226,11 +261,19 @@ def run(prepared: Prepared) -> tuple[str, Result]:
     from harness.store import Store
 
     try:
-        return run_evaluation(prepared.config, prepared.backend, prepared.output, Store(prepared.db), prepared.judge)
+        run_id, result = run_evaluation(prepared.config, prepared.backend, prepared.output, Store(prepared.db),
+                                        prepared.judge, prepared.lock)
     finally:
         prepared.backend.close()
         if prepared.judge is not None and prepared.judge.backend is not prepared.backend:
             prepared.judge.backend.close()
+        if prepared.lock is not None:
+            prepared.lock.release()
+    if prepared.wandb_args is not None:  # after everything is written: a W&B failure loses nothing
+        from harness.tracking import log_results_to_wandb
+
+        log_results_to_wandb(result, prepared.wandb_args)
+    return run_id, result
 
 
 def evaluate(
@@ -260,6 +303,7 @@ def evaluate(
     judge_base_url: str | None = None,
     judge_tokenizer: str | None = None,
     db: str | Path | None = None,
+    wandb_args: Options = None,
 ) -> Result:
     """Evaluate `model` on `tasks` across `lengths`, exactly as `harness eval` with the same arguments does
     (the same files under `output`, the same database row); returns the `Result` the command prints.

@@ -22,10 +22,9 @@ LOCAL_ONLY = ("device",)
 def backend_name(spec: str) -> str:
     """The backend a `--model` spec picks (`openai:`, `vllm:`, `hf:` prefixes; anything else is hf), without
     building a built-in model."""
-    from harness.backends import BACKENDS
+    from harness.backends import split_spec
 
-    prefix, sep, _ = spec.partition(":")
-    return prefix if sep and prefix in BACKENDS else "hf"
+    return split_spec(spec)[0]
 
 
 def parse_batch_size(value: int | str | None, flag: str = "--batch-size") -> int | str | None:

@@ -59,12 +59,14 @@ def eval_command(
     lengths: str = typer.Option("4k", help="comma-separated context lengths: 4k,8k,128k, plain integers, or max (the model's)"),
     limit: Optional[str] = typer.Option(None, "--limit", help="samples per task and length (default: the task's own), "
                                         "or a fraction of them, e.g. 0.1 (lm-eval's)"),
-    output: Optional[Path] = typer.Option(None, "--output", "--output_path", help="output directory (default runs/<model>); reruns resume"),
-    seed: int = typer.Option(42, help="seed for sample generation"),
+    output: Optional[Path] = typer.Option(None, "--output", "--output_path", help="output directory (default runs/<model>); reruns resume. "
+                                          "A directory, also as --output_path: lm-eval's results-file form (x.json) is refused"),
+    seed: int = typer.Option(42, help="seed for sample generation (one integer, not lm-eval's comma-separated seeds)"),
     batch_size: Optional[str] = typer.Option(None, "--batch-size", "--batch_size",
-                                             help="batch size (default 1), or 'auto' (halve on out-of-memory)"),
+                                             help="batch size (default 1), or 'auto' (halve on out-of-memory; lm-eval's auto:N is auto)"),
     chat_template: Optional[str] = typer.Option(None, "--chat-template", help="auto (the default: when the tokenizer has one), on or off"),
-    apply_chat_template: bool = typer.Option(False, "--apply_chat_template", help="lm-eval's spelling of --chat-template on"),
+    apply_chat_template: bool = typer.Option(False, "--apply_chat_template", help="lm-eval's spelling of --chat-template on (no template name). "
+                                             "Unlike lm-eval, chat is also used without it: --chat-template is auto by default"),
     model_args: Optional[str] = typer.Option(None, "--model-args", "--model_args",
                                              help="backend arguments k=v,... (dtype, device, base_url, ...)"),
     base_url: Optional[str] = typer.Option(None, "--base-url",
@@ -75,7 +77,8 @@ def eval_command(
     data_dir: Optional[Path] = typer.Option(None, envvar="HARNESS_DATA_DIR", help="where tasks find data files"),
     task_args: Optional[str] = typer.Option(None, help="task arguments k=v,... (e.g. haystack_dir=PATH)"),
     num_fewshot: Optional[int] = typer.Option(None, "--num_fewshot", "--num-fewshot",
-                                              help="few-shot examples (= --task-args num_fewshot=; MMLU)"),
+                                              help="few-shot examples (= --task-args num_fewshot=; MMLU only: "
+                                                   "other tasks keep their benchmark's prompt)"),
     depths: Optional[str] = typer.Option(None, help="niah: needle depths in percent, e.g. 0,25,50,75,100"),
     depth_steps: Optional[int] = typer.Option(None, help="niah: N evenly spaced depths in [0, 100]"),
     truncate: str = typer.Option("middle", help="real-document tasks: middle (first + last half), left (keep the end) or skip"),
@@ -83,12 +86,16 @@ def eval_command(
     gen_kwargs: Optional[str] = typer.Option(None, "--gen_kwargs", "--gen-kwargs",
                                              help="lm-eval's generation settings: only do_sample=false and temperature=0 "
                                                   "(greedy, what every task uses) are accepted"),
-    log_samples: bool = typer.Option(False, "--log_samples", "--log-samples", help="accepted for lm-eval's habit: samples are always logged"),
+    log_samples: bool = typer.Option(False, "--log_samples", "--log-samples", help="accepted for lm-eval's habit: samples are always logged; "
+                                                  "their prompts by reference (`harness show RUN --sample ID` prints one)"),
     judge: Optional[str] = typer.Option(None, help="score judged tasks with this model (same specs as --model)"),
     judge_model_args: Optional[str] = typer.Option(None, help="judge backend arguments k=v,..."),
     judge_base_url: Optional[str] = typer.Option(None, help="openai judge: API base URL"),
     judge_tokenizer: Optional[str] = typer.Option(None, help="openai judge: tokenizer path or hub id"),
     db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database (SQLite)"),
+    wandb_args: Optional[str] = typer.Option(None, "--wandb-args", "--wandb_args",
+                                             help="log the results to W&B: wandb.init's arguments, e.g. project=P,mode=offline "
+                                                  "(the `tracking` extra)"),
 ) -> None:
     """Run a model over tasks at several context lengths; write results, samples and a database row."""
     from harness.api import EvalArgs, prepare, run
@@ -106,6 +113,7 @@ def eval_command(
         tokenizer=tokenizer, device=device, data_dir=data_dir, task_args=task_args, num_fewshot=num_fewshot, depths=depths,
         depth_steps=depth_steps, truncate=truncate, prompt_style=prompt_style, gen_kwargs=gen_kwargs, judge=judge,
         judge_model_args=judge_model_args, judge_base_url=judge_base_url, judge_tokenizer=judge_tokenizer, db=db,
+        wandb_args=wandb_args,
     ))
     for note in prepared.notes:
         typer.echo(note, err=True)
@@ -241,7 +249,9 @@ def models_build(
     from harness.models import BUILTINS
 
     if name not in BUILTINS:
-        raise HarnessError(f"unknown built-in model {name!r}; known: {', '.join(BUILTINS)}")
+        from harness.registry import unknown_name
+
+        raise unknown_name("built-in model", name, BUILTINS)
     model = BUILTINS[name]
     if force or not model.built:
         model.build(model.path)
@@ -253,15 +263,38 @@ def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    click = _click_exceptions()
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="harness")  # click's own errors come here, to be one line
     except HarnessError as error:
         if debug:
             raise
         from harness.redaction import redact_text
 
-        typer.echo(f"error: {redact_text(str(error))}", err=True)  # a message may quote a URL with its credentials
+        typer.echo(f"error: {_one_line(redact_text(str(error)))}", err=True)  # a message may quote a URL's credentials
         sys.exit(2)
+    except click.ClickException as error:  # a flag's value of the wrong type, an unknown option or command
+        if type(error).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            ctx = getattr(error, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            typer.echo(f"error: {_one_line(error.format_message())}{hint}", err=True)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    if isinstance(code, int) and code:  # typer.Exit(n) from a command
+        sys.exit(code)
+
+
+def _click_exceptions():  # type: ignore[no-untyped-def]
+    """The exceptions module of the click that typer runs on (its own copy in recent typer, else click)."""
+    import importlib
+
+    return importlib.import_module(typer.BadParameter.__module__)
+
+
+def _one_line(message: str) -> str:
+    return "; ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
 synth_app = typer.Typer(help="Synthesis plugins: generate long-context training data.", no_args_is_help=True)
@@ -270,13 +303,17 @@ app.add_typer(synth_app, name="synth")
 
 @synth_app.command("list")
 def synth_list() -> None:
-    """Installed synthesis plugins (entry point group lc_harness.synth)."""
+    """Installed synthesis plugins (entry point group lc_harness.synth); broken ones are named with their error."""
     from tabulate import tabulate
 
-    from synth.plugin import plugins
+    from synth.plugin import discover
 
-    rows = [[name, cls.description] for name, cls in sorted(plugins().items())]
+    found, broken = discover()
+    rows = [[name, cls.description] for name, cls in sorted(found.items())]
+    rows += [[name, f"BROKEN: {why}"] for name, why in sorted(broken.items())]
     typer.echo(tabulate(rows, headers=["plugin", "what"]))
+    for name, why in sorted(broken.items()):
+        typer.echo(f"warning: synth plugin {name!r} is broken and cannot run: {why}", err=True)
 
 
 @synth_app.command("run")
@@ -320,18 +357,20 @@ def synth_stats(out: Path = typer.Argument(..., help="an output directory of `ha
     """Sizes, lengths, diversity (and the plugin's own statistics) of a synthesized dataset."""
     import json
 
+    from harness.userfiles import read_json_object
     from synth.plugin import get_plugin
     from synth.stats import dataset_stats, read_records
 
     stats = dataset_stats(read_records(out / "data.jsonl"))
     saved = out / "stats.json"
     if saved.exists():
-        stats = {**json.loads(saved.read_text()), **stats}
+        stats = {**read_json_object(saved, "synth stats file"), **stats}
     manifest = out / "manifest.json"
     if manifest.exists():  # the plugin's own statistics recomputed from its outputs (WildLong: graphs)
-        plugin = get_plugin(json.loads(manifest.read_text())["plugin"])
+        plugin = get_plugin(str(read_json_object(manifest, "synth manifest", ("plugin",))["plugin"]))
         recomputed = plugin.output_stats(out)
-        stats["plugin"] = {**stats.get("plugin", {}), **recomputed}
+        earlier = stats.get("plugin")
+        stats["plugin"] = {**(earlier if isinstance(earlier, dict) else {}), **recomputed}
     typer.echo(json.dumps(stats, indent=2, sort_keys=True))
 
 
@@ -343,14 +382,19 @@ def sweep(
     address: Optional[str] = typer.Option(None, help="ray: cluster address (default: start a local instance)"),
     output: Optional[Path] = typer.Option(None, help="sweep directory (default runs/sweeps/NAME)"),
     only: Optional[str] = typer.Option(None, help="run only these variants (comma-separated names)"),
+    wandb_args: Optional[str] = typer.Option(None, "--wandb-args", "--wandb_args",
+                                             help="log every variant's scores to W&B: wandb.init's arguments, e.g. "
+                                                  "project=P,mode=offline (the `tracking` extra)"),
 ) -> None:
     """Synthesize, train and score every variant; finished stages are reused (content-hashed)."""
     from tabulate import tabulate
 
     from harness.sweep import run_sweep
     from harness.sweep.config import read_sweep
+    from harness.tracking import check_wandb_args, log_sweep_to_wandb
 
     settings = read_sweep(config)
+    tracked = check_wandb_args(wandb_args)  # wandb missing or a bad key fails now, before any stage runs
     root = output or Path("runs") / "sweeps" / settings.name
     summary = run_sweep(settings, root, executor, jobs, address, [n.strip() for n in only.split(",")] if only else None)
     rows = []
@@ -360,6 +404,8 @@ def sweep(
         rows.append([name, variant["status"], ran, reused, variant["error"] or ""])
     typer.echo(tabulate(rows, headers=["variant", "status", "stages run", "reused", "error"]))
     typer.echo(f"{summary['stages_run']} stages run in {summary['seconds']} s -> {root / 'sweep.json'}")
+    if tracked is not None:  # the finished variants' scores, after sweep.json is written
+        typer.echo(f"logged to W&B: {log_sweep_to_wandb(summary, tracked)}")
     if any(v["status"] != "done" for v in summary["variants"].values()):
         raise typer.Exit(1)
 
@@ -377,17 +423,13 @@ def leaderboard_build(
     """Print the board; write Markdown, CSV, the HTML page and a baseline for `harness check`."""
     from leaderboards.collect import collect
     from leaderboards.config import default_output, read_board
-    from leaderboards.page import page
-    from leaderboards.render import baseline_json, markdown, terminal, to_csv
+    from leaderboards.render import terminal
+    from leaderboards.write import write_board
 
     config = read_board(board)
     out = output or default_output(config)  # the name is checked before it becomes a directory
     built = collect(config)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "board.md").write_text(markdown(built))
-    (out / "board.csv").write_text(to_csv(built))
-    (out / "index.html").write_text(page(built))
-    (out / "baseline.json").write_text(baseline_json(built))
+    write_board(built, out)  # all four files or none
     typer.echo(terminal(built))
     typer.echo(f"-> {out}/board.md, board.csv, index.html, baseline.json")
 
@@ -395,29 +437,37 @@ def leaderboard_build(
 @app.command("check")
 def check(
     run: str = typer.Option(..., help="the run to check: a run directory or its results.json"),
-    baseline: Path = typer.Option(..., help="a results.json, or a board's baseline.json (with --row)"),
+    baseline: Path = typer.Option(..., help="a results.json (or its run directory), or a board's baseline.json (with --row)"),
     row: Optional[str] = typer.Option(None, help="the baseline.json row (variant) to compare with"),
     max_drop: float = typer.Option(2.0, help="points a cell may drop before it can fail"),
     alpha: float = typer.Option(0.05, help="significance level a drop must reach to fail"),
 ) -> None:
-    """Exit 1 when a cell drops by more than --max-drop and the drop is significant at --alpha."""
+    """Exit 1 when a cell drops by more than --max-drop and the drop is significant at --alpha, or
+    when the run lacks a cell (task x length) of the baseline."""
+    import math
+
     from tabulate import tabulate
 
     from harness.check import cells_of_results, compare, load_baseline, resolve_results
     from harness.lengths import format_length
 
-    if not 0 < alpha < 1 or max_drop < 0:
-        raise HarnessError(f"--alpha {alpha} must be in (0, 1) and --max-drop {max_drop} >= 0")
-    verdicts, missing = compare(load_baseline(baseline, row), cells_of_results(resolve_results(run)), max_drop, alpha)
-    if not verdicts:
-        raise HarnessError(f"{run} and {baseline} share no task x length cell")
+    if not 0 < alpha < 1:
+        raise HarnessError(f"--alpha {alpha}: must be in (0, 1)")
+    if not (math.isfinite(max_drop) and max_drop >= 0):
+        raise HarnessError(f"--max-drop {max_drop}: must be a finite number >= 0")
+    base_cells = load_baseline(baseline, row)
+    verdicts, missing = compare(base_cells, cells_of_results(resolve_results(run)), max_drop, alpha)
     rows = [[v.task, format_length(v.length), f"{v.baseline:.2f}", f"{v.run:.2f}", f"{v.diff:+.2f}", f"{v.p_value:.3g}", v.test,
              "REGRESSION" if v.regression else "ok" if v.diff >= -max_drop else "drop, not significant"] for v in verdicts]
+    rows += [[task, format_length(length), f"{base_cells[(task, length)]['score']:.2f}", "-", "", "", "", "MISSING"]
+             for task, length in missing]
     typer.echo(tabulate(rows, headers=["task", "length", "baseline", "run", "diff", "p", "test", "verdict"]))
-    for task, length in missing:
-        typer.echo(f"not in the run: {task} at {format_length(length)}")
     failed = [v for v in verdicts if v.regression]
     if failed:
         typer.echo(f"{len(failed)} regression(s): drop > {max_drop} points at p < {alpha}", err=True)
+    if missing:
+        typer.echo(f"{len(missing)} of {len(base_cells)} baseline cells missing from the run (no score): "
+                   + ", ".join(f"{task} at {format_length(length)}" for task, length in missing), err=True)
+    if failed or missing:
         raise typer.Exit(1)
-    typer.echo(f"no regression (max drop {max_drop} points, alpha {alpha})")
+    typer.echo(f"no regression in {len(verdicts)} cells (max drop {max_drop} points, alpha {alpha})")

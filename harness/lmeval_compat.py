@@ -7,6 +7,14 @@
   lm-eval's endpoint URL (`.../v1/chat/completions`) becomes the API base (`.../v1`).
 - `--limit 0.1`: a fraction of each task's samples (`harness.limit`).
 - `--gen_kwargs`: only the greedy settings we use anyway are accepted (see `check_gen_kwargs`).
+- `--output_path`: a directory (`check_output_path`); lm-eval's results-file form (`x.json`) is refused.
+
+Spellings accepted with a different meaning (said in `harness eval --help`): `--apply_chat_template` takes no
+template name, and chat is used without it too (`--chat-template auto`, lm-eval's default is off); `--seed` is one
+integer (the sample generator's), not lm-eval's four comma-separated seeds; `--batch_size auto:N` is `auto`;
+`--num_fewshot` applies to MMLU only (other tasks keep their benchmark's prompt, with a note); `--limit` counts per
+task and length, and a fraction is of a generated task's default count (RULER: 500); `--log_samples` is a no-op
+(samples are always logged, prompts by reference).
 """
 
 from __future__ import annotations
@@ -65,6 +73,15 @@ def api_base(url: str) -> str:
         if url.rstrip("/").endswith(suffix):
             return url.rstrip("/")[: -len(suffix)]
     return url
+
+
+def check_output_path(output: Path) -> None:
+    """`--output` (`--output_path`) is a directory. lm-eval also takes a results file there (`out/res.json`, written
+    as `out/res_<date>.json`); ours would be a directory named `res.json`, so that form is refused unless such a
+    directory exists already (a rerun)."""
+    if output.suffix.lower() == ".json" and not output.is_dir():
+        raise HarnessError(f"--output {output}: lc-harness writes a directory (results.json, results_lm_eval.json, "
+                           f"samples/), not lm-eval's results file; give a directory, e.g. --output {output.with_suffix('')}")
 
 
 def check_gen_kwargs(gen_kwargs: Mapping[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from harness.errors import HarnessError
+from harness.registry import did_you_mean
 
 
 def _convert(value: str) -> Any:
@@ -44,6 +45,8 @@ def check_known(backend: str, args: dict[str, Any], known: Iterable[str]) -> Non
     allowed = set(known)
     for key in args:
         if key not in allowed:
+            hint = did_you_mean(key, allowed)
             raise HarnessError(
-                f"--model-args: the {backend} backend does not take {key!r}; it takes {', '.join(sorted(allowed))}"
+                f"--model-args: the {backend} backend does not take {key!r}{' (' + hint + ')' if hint else ''}; "
+                f"it takes {', '.join(sorted(allowed))}"
             )

@@ -78,6 +78,8 @@ class PromptFormat:
         """sha256 (first 16 hex) of the tokenizer's full definition: what sample caches key on."""
         memo = self.costs.memo if self.costs is not None else {}
         if "tokenizer_hash" not in memo:
+            if self.tokenizer is None:
+                raise HarnessError("cannot size samples without a tokenizer: pass --tokenizer PATH_OR_HUB_ID")
             backend = getattr(self.tokenizer, "backend_tokenizer", None)
             text = backend.to_str() if backend is not None else repr(sorted(self.tokenizer.get_vocab().items()))
             memo["tokenizer_hash"] = hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Generic, Iterator, TypeVar
+from typing import Generic, Iterable, Iterator, TypeVar
 
 from harness.errors import HarnessError
 
@@ -40,11 +40,7 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         """The entry for `name`, importing it if lazy; an unknown name raises with suggestions."""
         if name not in self._entries:
-            close = difflib.get_close_matches(name, list(self._entries), n=3)
-            names = sorted(self._entries)
-            shown = ", ".join(names) if len(names) <= 20 else f"{', '.join(names[:20])}, ... ({len(names)} in all)"
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {shown}"
-            raise HarnessError(f"unknown {self.kind} {name!r}{hint}")
+            raise unknown_name(self.kind, name, self._entries)
         entry = self._entries[name]
         if isinstance(entry, str) and ":" in entry:
             module_name, attr = entry.split(":", 1)
@@ -61,3 +57,40 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         """All registered names, sorted."""
         return sorted(self._entries)
+
+
+def close_matches(name: str, known: Iterable[str]) -> list[str]:
+    """Up to three of `known` that are near misses of `name` (ignoring case where nothing else is close)."""
+    names = list(known)
+    close = difflib.get_close_matches(name, names, n=3)
+    if close:
+        return close
+    spelled = {n.lower(): n for n in names}
+    return [spelled[c] for c in difflib.get_close_matches(name.lower(), list(spelled), n=3)]
+
+
+def did_you_mean(name: str, known: Iterable[str], template: str = "{}") -> str:
+    """`"did you mean a, b?"` for the near misses of `name` among `known` (each written through
+    `template`, e.g. `"{}:"`), or `""` when none is close."""
+    close = close_matches(name, known)
+    return f"did you mean {', '.join(template.format(c) for c in close)}?" if close else ""
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str], template: str = "{}") -> HarnessError:
+    """The error for a `kind` named `name` that is not among `known`: the near misses ("did you
+    mean"), then the known names (of a long list: the first 20, and only when nothing is close)."""
+    names = sorted(known)
+    hint = did_you_mean(name, names, template)
+    if len(names) > 20 and hint:
+        return HarnessError(f"unknown {kind} {name!r}; {hint}")
+    shown = ", ".join(template.format(n) for n in names[:20]) or "none"
+    if len(names) > 20:
+        shown += f", ... ({len(names)} in all)"
+    return HarnessError(f"unknown {kind} {name!r}{'; ' + hint if hint else ''} (known: {shown})")
+
+
+def unknown_field(where: str, key: str, allowed: Iterable[str], noun: str = "field") -> HarnessError:
+    """The error for a config key that is not among `allowed`: `WHERE: unknown field 'kye'; did you mean key? (fields: ...)`."""
+    names = sorted(allowed)
+    hint = did_you_mean(key, names)
+    return HarnessError(f"{where}: unknown {noun} {key!r}{'; ' + hint if hint else ''} ({noun}s: {', '.join(names)})")

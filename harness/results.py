@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from harness.errors import HarnessError
+from harness.scored_lines import scored_rows
 from harness.types import SCHEMA_VERSION, ScoredSample
+from harness.userfiles import json_type, read_json
 from tasks.base import Task, mean, stderr_of_mean
 
 
@@ -37,7 +40,12 @@ class Result:
 
     @classmethod
     def read(cls, path: Path) -> "Result":
-        return cls.from_dict(json.loads(path.read_text()))
+        """The results.json at `path`; a file that is not one is an error naming it."""
+        data = read_json(path, "results file")
+        if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+            got = f"{json_type(data)}, not an object" if not isinstance(data, dict) else "no 'results' object"
+            raise HarnessError(f"{path}: not a results.json of harness eval ({got})")
+        return cls.from_dict(data)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Result":
@@ -129,11 +137,9 @@ def group_label(group: str, info: dict[str, Any]) -> str:
 
 def sample_rows(results_path: Path) -> Iterator[dict[str, Any]]:
     """The scored samples of a run, as written to `samples/<task>.jsonl` beside its results.json (failed
-    samples, which have no score, left out)."""
+    samples, which have no score, left out). A bad line is skipped and reported, the others kept."""
     for file in sorted((results_path.parent / "samples").glob("*.jsonl")):
-        for line in file.read_text().splitlines():
-            if line.strip() and not (row := json.loads(line)).get("failed"):
-                yield row
+        yield from (row for row in scored_rows(file) if not row.get("failed"))
 
 
 def failed_samples(result: Result) -> int:

@@ -8,13 +8,13 @@ task arguments, seed and tokenizer (samples are pure functions of these) and che
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.paths import cache_dir
+from harness.scored_lines import scored_rows
 from harness.types import Sample, ScoredSample
 
 
@@ -48,16 +48,7 @@ def find_record(output: Path, sample_id: str) -> ScoredSample:
     """The logged sample `sample_id` (a unique prefix is enough) in `output/samples/*.jsonl`."""
     found: list[ScoredSample] = []
     for path in sorted((output / "samples").glob("*.jsonl")):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if sample_id not in line:
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(data, dict) and str(data.get("id", "")).startswith(sample_id):
-                    found.append(ScoredSample.from_dict(data))
+        found += [ScoredSample.from_dict(row) for row in scored_rows(path) if row["id"].startswith(sample_id)]
     ids = {r.id for r in found}
     if len(ids) != 1:
         what = "no sample" if not ids else f"{len(ids)} samples"
@@ -66,18 +57,10 @@ def find_record(output: Path, sample_id: str) -> ScoredSample:
 
 
 def _cached(key: str, record: ScoredSample) -> Sample | None:
-    path = cache_dir() / "samples" / f"{key}.jsonl"
-    if not path.exists():
-        return None
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            try:
-                sample = Sample.from_dict(json.loads(line))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-                continue
-            if sample.id == record.id and sample.index == record.index:
-                return sample
-    return None
+    from harness.runner.sample_cache import read_entries
+
+    sample = read_entries(cache_dir() / "samples" / f"{key}.jsonl", key).get(record.index)
+    return sample if sample is not None and sample.id == record.id else None
 
 
 def _tokenizer(config: dict[str, Any]) -> Any:

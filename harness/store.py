@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from harness.errors import HarnessError
+from harness.outputs import ensure_dir
 from harness.redaction import redact
 from harness.results import Result
 
@@ -35,14 +37,27 @@ CREATE TABLE IF NOT EXISTS scores (
 """
 
 
+COLUMNS = {"runs": {"run_id", "created_at", "model", "backend", "output_dir", "config", "result"},
+           "scores": {"run_id", "task", "length", "metric", "score", "stderr", "n"}}
+
+
 class Store:
-    """A results database at `path` (created on first use)."""
+    """A results database at `path` (created on first use). A path that cannot hold one (a directory, a
+    file that is not SQLite, a corrupted or foreign database) is a `HarnessError` naming it."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise HarnessError(f"results database {path} is a directory; give a file path with --db (or HARNESS_DB)")
+        if not self.path.exists():  # an existing database may sit in a read-only directory: reading it is fine
+            ensure_dir(self.path.parent, f"results database {path}: directory")
+        with self._guard(), closing(self._connect()) as db, db:
             db.executescript(SCHEMA)
+            for table, wanted in COLUMNS.items():
+                have = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+                if not wanted <= have:
+                    raise HarnessError(f"results database {path} has a {table!r} table without the columns "
+                                       f"{', '.join(sorted(wanted - have))}: not a harness results database; give another --db")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path)
@@ -50,11 +65,25 @@ class Store:
         db.execute("PRAGMA foreign_keys = ON")
         return db
 
+    @contextmanager
+    def _guard(self, doing: str = "") -> Iterator[None]:
+        """SQLite's errors as one line naming the database (and what was being done)."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            reason = str(error)
+            if reason in ("file is not a database", "database disk image is malformed"):
+                reason = f"not an SQLite database, or a corrupted one ({error})"
+            elif reason == "unable to open database file":
+                reason = "cannot be opened (unable to open database file)"
+            raise HarnessError(f"results database {self.path}: {reason}{doing}") from None
+
     def record(self, run_id: str, result: Result, output_dir: Path) -> None:
         """Insert or replace the run and its scores in one transaction (secrets redacted)."""
         config = redact(result.config)
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with closing(self._connect()) as db, db:
+        doing = f"; run {run_id} not recorded (its results are in {output_dir / 'results.json'}: fix --db and rerun to record it)"
+        with self._guard(doing), closing(self._connect()) as db, db:
             db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -80,7 +109,7 @@ class Store:
 
     def runs(self) -> list[dict[str, Any]]:
         """All runs, newest first."""
-        with closing(self._connect()) as db:
+        with self._guard(), closing(self._connect()) as db:
             rows = db.execute(
                 "SELECT r.run_id, r.created_at, r.model, r.backend, r.output_dir, "
                 "COUNT(s.task) AS cells, GROUP_CONCAT(DISTINCT s.task) AS tasks "
@@ -90,8 +119,12 @@ class Store:
 
     def result(self, run_id: str) -> Result | None:
         """The stored result of `run_id` (a unique prefix is enough), or None."""
-        with closing(self._connect()) as db:
-            rows = db.execute("SELECT result FROM runs WHERE run_id LIKE ?", (run_id + "%",)).fetchall()
+        with self._guard(), closing(self._connect()) as db:
+            rows = db.execute("SELECT run_id, result FROM runs WHERE run_id LIKE ?", (run_id + "%",)).fetchall()
         if len(rows) != 1:
             return None
-        return Result.from_dict(json.loads(rows[0]["result"]))
+        try:
+            return Result.from_dict(json.loads(rows[0]["result"]))
+        except (json.JSONDecodeError, TypeError, KeyError, AttributeError):
+            raise HarnessError(f"results database {self.path}: run {rows[0]['run_id']}'s result is not a results "
+                               "record (the database was changed by something else)") from None

@@ -13,11 +13,11 @@ from __future__ import annotations
 import difflib
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from harness.errors import HarnessError
 from harness.lengths import format_length
-from harness.redaction import redact
+from harness.redaction import redact, redact_text
 
 if TYPE_CHECKING:
     from harness.results import Result
@@ -66,6 +66,22 @@ def parse_wandb_args(text: str | None, flag: str = "--wandb-args") -> dict[str, 
     return args
 
 
+def check_wandb_args(value: str | Mapping[str, Any] | None, flag: str = "--wandb-args") -> dict[str, Any] | None:
+    """`--wandb-args` (a string or a mapping) checked before any work starts, with wandb installed; None when not given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Mapping):
+        args = dict(value)
+        unknown = sorted(set(args) - set(WANDB_INIT_ARGS))
+        if unknown:
+            raise HarnessError(f"{flag}: unknown key {unknown[0]!r}; it takes {', '.join(WANDB_INIT_ARGS)}")
+    else:
+        args = parse_wandb_args(value, flag)
+    if find_spec("wandb") is None:
+        raise HarnessError(f"{flag} needs wandb: {EXTRA} (or pip install wandb)")
+    return args
+
+
 def wandb_module() -> Any:
     """`wandb`, or an error naming the extra that installs it."""
     try:
@@ -92,13 +108,17 @@ def log_table_to_wandb(rows: list[list[Any]], columns: list[str], config: dict[s
     """One W&B run: `config` (redacted) as its config, `rows` as the table `results`, `summary` as its
     summary; returns the run's local directory (offline) or its URL."""
     wandb = wandb_module()
-    run = wandb.init(**{"job_type": "eval", **args}, config=redact(config))
     try:
-        run.log({"results": wandb.Table(columns=columns, data=rows)})
-        run.summary.update(summary)
-        where = getattr(run, "url", None) or str(getattr(run, "dir", ""))
-    finally:
-        run.finish()
+        run = wandb.init(**{"job_type": "eval", **args}, config=redact(config))
+        try:
+            run.log({"results": wandb.Table(columns=columns, data=rows)})
+            run.summary.update(summary)
+            where = getattr(run, "url", None) or str(getattr(run, "dir", ""))
+        finally:
+            run.finish()
+    except Exception as error:  # noqa: BLE001  W&B's own failures (login, network, a bad argument): one line
+        raise HarnessError(redact_text(f"logging to Weights & Biases failed ({type(error).__name__}: {error}); "
+                                       "the results are saved")) from error
     return where
 
 

@@ -56,6 +56,18 @@ def read_json(path: Path, what: str = "file") -> Any:
     return parse_json(read_text(path, what), str(path))
 
 
+def read_json_object(path: Path, what: str = "file", keys: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON object in `path`, which must have `keys`: how the harness reads back the state files it wrote
+    (run.json, stage.json, sweep.json, manifests), so one damaged by hand or by a full disk is named, not a traceback."""
+    data = read_json(path, what)
+    if not isinstance(data, dict):
+        raise HarnessError(f"{path}: expected a JSON object ({what}), got {json_type(data)}")
+    missing = [key for key in keys if key not in data]
+    if missing:
+        raise HarnessError(f"{path}: missing field {missing[0]!r} (not a {what} the harness wrote, or a damaged one)")
+    return data
+
+
 def parse_yaml(text: str, source: str) -> Any:
     """`text` parsed as YAML (safe: no tags that build objects); an error names `source` and the line."""
     import yaml

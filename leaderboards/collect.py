@@ -4,7 +4,6 @@ the same samples (McNemar for right/wrong scores, a permutation test otherwise).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +11,12 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.lengths import format_length
+from harness.pathnames import safe_component
 from harness.redaction import redact
+from harness.registry import did_you_mean
 from harness.results import sample_rows
 from harness.significance import confidence_interval, paired_test
+from harness.userfiles import check_type, read_json_object
 from leaderboards.config import BoardConfig, Column
 from tasks import GROUPS
 from tasks.base import mean
@@ -68,7 +70,7 @@ def load_run(variant: str, results_path: Path, manifest: dict[str, Any] | None =
     """A run's results and its samples (`samples/<task>.jsonl` beside results.json)."""
     if not results_path.exists():
         raise HarnessError(f"{variant}: results file {results_path} does not exist")
-    results = json.loads(results_path.read_text())
+    results = read_json_object(results_path, "results file", ("results",))
     samples: dict[tuple[str, int], Scores] = defaultdict(dict)
     depths: dict[tuple[str, int, float], list[float]] = defaultdict(list)
     for row in sample_rows(results_path):
@@ -116,8 +118,9 @@ def _cell(score: float | None, scores: Scores, baseline: Scores | None, is_basel
 def build(config: BoardConfig, runs: list[Run], failed: dict[str, str]) -> Board:
     """Every column's cells for every run."""
     if config.baseline and config.baseline not in {r.variant for r in runs}:
+        hint = did_you_mean(config.baseline, [r.variant for r in runs])
         raise HarnessError(f"{config.source}: baseline {config.baseline!r} is not a finished variant "
-                           f"({', '.join(r.variant for r in runs) or 'none'})")
+                           f"({', '.join(r.variant for r in runs) or 'none'}){'; ' + hint if hint else ''}")
     base = next((r for r in runs if r.variant == config.baseline), None)
     columns: list[BoardColumn] = []
     cells: dict[tuple[str, str], Cell] = {}
@@ -161,11 +164,19 @@ def collect(config: BoardConfig) -> Board:
     """The board of a sweep directory (its `sweep.json`)."""
     summary_path = config.sweep / "sweep.json"
     if not summary_path.exists():
-        raise HarnessError(f"{config.source}: {summary_path} does not exist (run `harness sweep` first)")
-    summary = json.loads(summary_path.read_text())
+        parent = config.sweep.parent
+        others = [p.name for p in parent.iterdir() if (p / "sweep.json").exists()] if parent.is_dir() else []
+        hint = did_you_mean(config.sweep.name, others, template=f"{parent}/{{}}")
+        raise HarnessError(f"{config.source}: {summary_path} does not exist (run `harness sweep` first"
+                           f"{'; or ' + hint if hint else ''})")
+    summary = read_json_object(summary_path, "sweep summary", ("variants",))
+    check_type(summary["variants"], dict, f"{summary_path}: 'variants'")
     runs: list[Run] = []
     failed: dict[str, str] = {}
     for name, variant in summary["variants"].items():
+        check_type(variant, dict, f"{summary_path}: variants.{name}")
+        if "status" not in variant:
+            raise HarnessError(f"{summary_path}: variants.{name}: missing field 'status' (a damaged sweep.json: rerun the sweep)")
         if variant["status"] != "done" or not variant.get("results"):
             failed[name] = variant.get("error") or "not finished"
             continue
@@ -175,15 +186,18 @@ def collect(config: BoardConfig) -> Board:
 
 def _manifest(root: Path, variant: dict[str, Any]) -> dict[str, Any]:
     """What made the row: its data (the synth manifest or the data file) and training (the trainer's manifest)."""
-    out: dict[str, Any] = {"kind": variant["kind"]}
-    for stage in variant["stages"]:
-        directory = root / "stages" / stage["id"]
-        if stage["kind"] == "synth" and (directory / "data" / "manifest.json").exists():
-            out["data"] = json.loads((directory / "data" / "manifest.json").read_text())
-        elif stage["kind"] == "data":
+    out: dict[str, Any] = {"kind": variant.get("kind")}
+    for stage in variant.get("stages") or []:
+        if not isinstance(stage, dict) or not isinstance(stage.get("id"), str):
+            raise HarnessError(f"{root / 'sweep.json'}: a stage of a variant is not an object with an 'id' (a damaged sweep.json)")
+        directory = root / "stages" / safe_component(stage["id"], "stage id", str(root / "sweep.json"))
+        kind = stage.get("kind")
+        if kind == "synth" and (directory / "data" / "manifest.json").exists():
+            out["data"] = read_json_object(directory / "data" / "manifest.json", "synth manifest")
+        elif kind == "data":
             out["data"] = stage.get("output")
-        elif stage["kind"] == "train" and (directory / "model" / "manifest.json").exists():
-            out["training"] = json.loads((directory / "model" / "manifest.json").read_text())
-        elif stage["kind"] == "eval" and stage.get("output"):
+        elif kind == "train" and (directory / "model" / "manifest.json").exists():
+            out["training"] = read_json_object(directory / "model" / "manifest.json", "training manifest")
+        elif kind == "eval" and isinstance(stage.get("output"), dict):
             out["evaluation"] = {k: v for k, v in stage["output"].items() if k != "results"}
     return redact(out)  # shown on the page: a manifest written before redaction existed may hold a key

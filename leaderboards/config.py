@@ -21,6 +21,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.lengths import parse_lengths
 from harness.pathnames import safe_component
+from harness.registry import unknown_field, unknown_name
 
 BOARD_DIR = Path(__file__).parent
 
@@ -53,7 +54,7 @@ def _column(raw: Any, index: int, source: str) -> Column:
         raise HarnessError(f"{where}: expected a mapping such as {{task: niah_single_1}}")
     unknown = sorted(set(raw) - {"task", "group", "delta", "lengths", "avg"})
     if unknown:
-        raise HarnessError(f"{where}: unknown field {unknown[0]!r} (task, group, delta, lengths, avg)")
+        raise unknown_field(where, unknown[0], ("task", "group", "delta", "lengths", "avg"))
     kinds = [k for k in ("task", "group", "delta") if k in raw]
     if len(kinds) != 1:
         raise HarnessError(f"{where}: give exactly one of task, group or delta")
@@ -65,7 +66,7 @@ def _column(raw: Any, index: int, source: str) -> Column:
 def parse_board(data: dict[str, Any], source: str) -> BoardConfig:
     unknown = sorted(set(data) - {"name", "sweep", "baseline", "alpha", "columns"})
     if unknown:
-        raise HarnessError(f"{source}: unknown field {unknown[0]!r} (name, sweep, baseline, alpha, columns)")
+        raise unknown_field(source, unknown[0], ("name", "sweep", "baseline", "alpha", "columns"))
     for key in ("name", "sweep", "columns"):
         if key not in data:
             raise HarnessError(f"{source}: '{key}' is required")
@@ -89,8 +90,8 @@ def find_board(name_or_path: str) -> Path:
         return path
     found = BOARD_DIR / f"{safe_component(name_or_path, 'board name')}.yaml"
     if not found.exists():
-        known = sorted(p.stem for p in BOARD_DIR.glob("*.yaml"))
-        raise HarnessError(f"no board named {name_or_path!r} in {BOARD_DIR} (boards: {', '.join(known) or 'none'})")
+        error = unknown_name("board", name_or_path, [p.stem for p in BOARD_DIR.glob("*.yaml")])
+        raise HarnessError(f"{error}; boards are the YAML files in {BOARD_DIR}, or give a board YAML path")
     return found
 
 

@@ -1,7 +1,8 @@
 """The static HTML page of a board: a sortable table (scores with their intervals and p-values on
 hover, ▲/▼ for significant differences), per-length score curves per variant, needle heatmaps
 (depth x length) per variant, and each row's data, training and evaluation manifests. One file,
-no network: plots are inline SVG drawn with matplotlib; every user-supplied string is escaped."""
+no network: plots are inline SVG drawn with matplotlib; every user-supplied string is escaped, for
+HTML (`html.escape`) and for matplotlib (`plain`: no mathtext)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ document.querySelectorAll('#board th').forEach(function (th, index) {
   });
 });
 """
+
+
+def plain(text: str) -> str:
+    """`text` for matplotlib to draw as written. Matplotlib parses text between two `$` as mathtext:
+    a variant named `$x$` would be drawn as math and one named `$\\frac{$` would fail the whole page.
+    Escaping every `$` turns that off exactly (matplotlib shows `\\$` as `$`, and `\\\\$` as `\\$`)."""
+    return text.replace("$", r"\$")
 
 
 def _svg(figure: Any) -> str:
@@ -89,6 +97,7 @@ def curves(board: Board) -> list[tuple[str, str]]:
             continue
         figure, axis = plt.subplots(figsize=(5, 3.2))
         ticks = [c.length or 0 for c in columns]
+        handles, labels = [], []
         for run in board.runs:
             shown = [(c.length or 0, cell.score, cell.low, cell.high) for c in columns
                      if (cell := board.cells.get((run.variant, c.id))) is not None and cell.score is not None]
@@ -96,14 +105,15 @@ def curves(board: Board) -> list[tuple[str, str]]:
                 continue
             below = [score - (low if low is not None else score) for _, score, low, _ in shown]
             above = [(high if high is not None else score) - score for _, score, _, high in shown]
-            axis.errorbar([n for n, *_ in shown], [score for _, score, *_ in shown], yerr=[below, above], marker="o", capsize=3,
-                          label=run.variant)
+            handles.append(axis.errorbar([n for n, *_ in shown], [score for _, score, *_ in shown], yerr=[below, above],
+                                         marker="o", capsize=3))
+            labels.append(plain(run.variant))
         axis.set_xscale("log", base=2)
         axis.set_xticks(ticks, [format_length(n) for n in ticks])
         axis.set_xlabel("context length (tokens)")
         axis.set_ylabel("score")
-        axis.set_title(source)
-        axis.legend(fontsize=8)
+        axis.set_title(plain(source))
+        axis.legend(handles, labels, fontsize=8)  # given, not by label=: a name starting "_" would be left out
         plots.append((f"{source}: score by context length (95% bootstrap intervals)", _svg(figure)))
     return plots
 
@@ -129,7 +139,7 @@ def heatmaps(board: Board) -> list[tuple[str, str]]:
             axis.set_yticks(range(len(depths)), [f"{d:.0f}%" for d in depths])
             axis.set_xlabel("context length")
             axis.set_ylabel("needle depth")
-            axis.set_title(f"{run.variant}: {task}", fontsize=9)
+            axis.set_title(plain(f"{run.variant}: {task}"), fontsize=9)
             figure.colorbar(image, ax=axis)
             plots.append((f"{run.variant}: {task} by needle depth and length", _svg(figure)))
     return plots

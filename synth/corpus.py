@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.errors import HarnessError
+from harness.registry import unknown_field
 from harness.userfiles import check_type, iter_jsonl, read_text, read_yaml
 
 
@@ -82,7 +83,7 @@ def check_sources(sources: Any, where: str) -> list[dict[str, Any]]:
         check_type(source, dict, at)
         unknown = sorted(set(source) - set(SOURCE_FIELDS))
         if unknown:
-            raise HarnessError(f"{at}: unknown field {unknown[0]!r} (fields: {', '.join(SOURCE_FIELDS)})")
+            raise unknown_field(at, unknown[0], SOURCE_FIELDS)
         for key, value in source.items():
             check_type(value, SOURCE_FIELDS[key], f"{at}: field {key!r}")
         if isinstance(source.get("limit"), int) and source["limit"] < 0:

@@ -73,8 +73,13 @@ class Generator:
         tokenizer = backend.tokenizer
         self.format = PromptFormat.create(tokenizer, "auto") if tokenizer is not None else None
         cache_path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(cache_path)) as db, db:
-            db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, generator TEXT, request TEXT, reply TEXT)")
+        try:
+            with closing(sqlite3.connect(cache_path)) as db, db:
+                db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, generator TEXT, request TEXT, reply TEXT)")
+                db.execute("SELECT key, reply FROM responses LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as error:
+            raise HarnessError(f"LLM cache {cache_path}: not a readable SQLite cache ({error}); move it away to start "
+                               "afresh (the calls it held will be asked again)") from None
 
     def key(self, messages: Sequence[Message], params: Params, attempt: int = 0) -> str:
         spec = {"generator": self.name, "messages": list(messages), "params": [params.max_tokens, params.temperature], "attempt": attempt}

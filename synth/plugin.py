@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from harness.errors import HarnessError
+from harness.registry import unknown_field, unknown_name
 
 if TYPE_CHECKING:
     from synth.context import SynthContext
@@ -100,7 +101,7 @@ def load_config(config_class: type, data: dict[str, Any], source: str) -> Any:
     fields = {f.name for f in dataclasses.fields(config_class)}
     for key, value in data.items():
         if key not in fields:
-            raise HarnessError(f"{source}: unknown field {key!r} (fields: {', '.join(sorted(fields))})")
+            raise unknown_field(source, key, fields)
         if not _type_ok(value, hints[key]):
             raise HarnessError(f"{source}: field {key!r} = {value!r} is not a valid {getattr(hints[key], '__name__', hints[key])}")
     try:
@@ -115,23 +116,36 @@ def load_config(config_class: type, data: dict[str, Any], source: str) -> Any:
     return config
 
 
-def plugins() -> dict[str, type[SynthPlugin]]:
-    """Every installed plugin by name (entry point group `lc_harness.synth`)."""
+def discover() -> tuple[dict[str, type[SynthPlugin]], dict[str, str]]:
+    """The installed plugins by name (entry point group `lc_harness.synth`), and the broken ones: name
+    -> why (an entry point that fails to import, or is not a SynthPlugin). A broken third-party plugin
+    is named, never allowed to hide the others."""
     found: dict[str, type[SynthPlugin]] = {}
+    broken: dict[str, str] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             cls = entry.load()
-        except Exception as error:  # a broken third-party plugin must not hide the others
-            raise HarnessError(f"synth plugin {entry.name!r} ({entry.value}) failed to load: {error}") from error
+        except Exception as error:  # any import-time failure of someone else's package
+            message = str(error).splitlines()[0] if str(error).strip() else ""
+            broken[entry.name] = f"{entry.value} failed to load ({type(error).__name__}: {message})"
+            continue
         if not (isinstance(cls, type) and issubclass(cls, SynthPlugin)):
-            raise HarnessError(f"synth plugin {entry.name!r} ({entry.value}) is not a SynthPlugin subclass")
+            broken[entry.name] = f"{entry.value} is not a SynthPlugin subclass"
+            continue
         found[entry.name] = cls
-    return found
+    return found, broken
+
+
+def plugins() -> dict[str, type[SynthPlugin]]:
+    """Every installed plugin that loads, by name (see `discover` for the broken ones)."""
+    return discover()[0]
 
 
 def get_plugin(name: str) -> type[SynthPlugin]:
-    """The plugin registered as `name`, or an error listing the installed ones."""
-    known = plugins()
-    if name not in known:
-        raise HarnessError(f"unknown synth plugin {name!r}; installed: {', '.join(sorted(known)) or 'none'}")
-    return known[name]
+    """The plugin registered as `name`; a broken or unknown one is an error (with "did you mean")."""
+    found, broken = discover()
+    if name in broken:
+        raise HarnessError(f"synth plugin {name!r} is installed but broken: {broken[name]}")
+    if name not in found:
+        raise unknown_name("synth plugin", name, [*found, *broken])
+    return found[name]

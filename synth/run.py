@@ -18,13 +18,14 @@ from typing import Any, Iterator
 from tqdm import tqdm
 
 from harness.errors import HarnessError
+from harness.outputs import ensure_dir
 from harness.provenance import environment
 from harness.redaction import redact
 from synth.context import SynthContext
 from synth.corpus import Document, corpus_digest
 from synth.llm import Generator
 from synth.plugin import SynthPlugin
-from synth.stats import dataset_stats
+from synth.stats import dataset_stats, read_records
 
 SCHEMA_VERSION = 1
 
@@ -49,7 +50,7 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | 
             count += 1
             bar.update(1)
     partial.replace(out / "data.jsonl")
-    records = [json.loads(line) for line in (out / "data.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = read_records(out / "data.jsonl")
     stats = {
         **dataset_stats(records),
         "dropped": dict(sorted(ctx.dropped.items())),
@@ -87,6 +88,7 @@ def synthesize(plugin: str, config: dict[str, Any], source: str, out: Path, corp
     from synth.preflight import prepare
 
     instance, settings = prepare(plugin, config, source, corpus, corpus_where, generator)
+    ensure_dir(out, "--out directory")  # a file there, or no write access, fails before the corpus and model load
     documents = load_corpus(corpus)
     if not instance.uses_generator:
         return run_plugin(instance, settings, None, documents, out, seed)

@@ -6,12 +6,12 @@ Plugins add their own (WildLong: graph statistics) under `plugin` in `stats.json
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 from typing import Any, Iterable
 
 from harness.errors import HarnessError
+from harness.jsonl import expect, expect_messages, read_jsonl
 from synth.embed import dispersion, embed
 
 
@@ -66,8 +66,17 @@ def dataset_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def check_record(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` when it is a synthesized record (`id`, chat `messages`, optional `meta`), else BadRecord."""
+    expect(data, "id", str)
+    expect_messages(data, "messages")
+    if "meta" in data:
+        expect(data, "meta", dict)
+    return data
+
+
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """The records of `OUT/data.jsonl`."""
+    """The records of `OUT/data.jsonl` (a bad line is skipped and reported, the others kept)."""
     if not path.exists():
         raise HarnessError(f"{path} does not exist (is it the output directory of `harness synth run`?)")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [record for _, record in read_jsonl(path, check_record)]

@@ -10,34 +10,17 @@ is the tiny built-in, never loaded by these cases).
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from tests.clirun import run_cli
+
 DIR = "<a directory>"  # the file is a directory
 MISSING = "<missing>"  # the file does not exist
 EVAL = ["eval", "--model", "tiny-random", "--lengths", "256"]
-
-
-def run_cli(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`harness ARGV` in this process: (exit status, stdout, stderr)."""
-    from harness.cli import main
-
-    capfd.readouterr()
-    old = sys.argv
-    sys.argv = ["harness", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    finally:
-        sys.argv = old
-    out, err = capfd.readouterr()
-    return code, out, err
 
 
 def assert_one_error_line(code: int, out: str, err: str, expected: list[str]) -> None:

@@ -7,11 +7,13 @@ the locally built checkpoint. Heavy backends are imported only when chosen.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from harness.backends.base import Backend
-from harness.registry import Registry
+from harness.errors import HarnessError
+from harness.registry import Registry, unknown_name
 
 BACKENDS: Registry[type[Backend]] = Registry("backend")
 BACKENDS.register("hf", "harness.backends.hf:HFBackend")
@@ -27,15 +29,27 @@ class ModelSpec:
     model: str
 
 
+def split_spec(spec: str) -> tuple[str, str]:
+    """(backend, model) of a `--model` spec: `backend:model` with a registered backend, else `hf` and
+    the whole spec. Hub ids never contain ':', so any other bare `name:` is a mistyped backend and is
+    refused with "did you mean" — unless the spec is a local path that exists. A prefix with a path
+    character in it (`/`, `.`, `~`) is a path, and is loaded (or reported missing) as one."""
+    prefix, sep, rest = spec.partition(":")
+    if not sep:
+        return "hf", spec
+    if prefix in BACKENDS:
+        return prefix, rest
+    if any(c in prefix for c in "/\\.~") or os.path.exists(os.path.expanduser(spec)):
+        return "hf", spec
+    error = unknown_name("backend", prefix, BACKENDS.names(), template="{}:")
+    raise HarnessError(f"model {spec!r}: {error}; a local path with ':' in it must exist")
+
+
 def parse_model_spec(spec: str) -> ModelSpec:
     """Split `backend:model` (backend one of the registered names); default to `hf`."""
     from harness.models import BUILTINS
 
-    prefix, sep, rest = spec.partition(":")
-    if sep and prefix in BACKENDS:
-        model = rest
-    else:
-        prefix, model = "hf", spec
+    prefix, model = split_spec(spec)
     if model in BUILTINS and prefix in ("hf", "vllm"):
         model = str(BUILTINS[model].ensure())
     return ModelSpec(prefix, model)

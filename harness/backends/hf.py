@@ -44,7 +44,16 @@ def load_tokenizer(name: str, trust_remote_code: bool = False, revision: str | N
             os.path.expanduser(name), trust_remote_code=trust_remote_code, revision=revision
         )
     except (OSError, ValueError) as error:
-        raise HarnessError(f"could not load tokenizer {name!r}: {str(error).splitlines()[0]}") from error
+        raise HarnessError(f"could not load tokenizer {name!r}: {str(error).splitlines()[0]}{_builtin_hint(name)}") from error
+
+
+def _builtin_hint(name: str) -> str:
+    """`"; did you mean the built-in model X?"` when a name that failed to load is a near miss of one."""
+    from harness.models import BUILTINS
+    from harness.registry import did_you_mean
+
+    hint = did_you_mean(name, BUILTINS) if not os.path.exists(os.path.expanduser(name)) else ""
+    return f" ({hint.replace('did you mean', 'did you mean the built-in model')})" if hint else ""
 
 
 DTYPES = ("auto", "bfloat16", "float16", "float32", "float64", "half", "float")  # torch names transformers takes

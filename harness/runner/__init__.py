@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from harness.backends.base import Backend
 from harness.errors import HarnessError
 from harness.judge import Judge
 from harness.lmeval_export import write_lm_eval
+from harness.outputs import OutputLock, ensure_dir, lock_output
 from harness.prompt import ChatMode, PromptFormat
 from harness.provenance import environment
 from harness.redaction import redact
@@ -29,6 +31,7 @@ from harness.runner.sample_cache import SampleCache
 from harness.runner.samples_log import SampleLog
 from harness.store import Store
 from harness.types import SCHEMA_VERSION, ScoredSample
+from harness.userfiles import json_type, read_json
 from tasks import GROUPS, get_task
 from tasks.data import TaskOptions
 
@@ -76,25 +79,49 @@ def run_id_for(print_: dict[str, Any], output: Path) -> str:
 
 def claim_output(output: Path, print_: dict[str, Any]) -> None:
     """Create the output dir, or check that an existing one holds a run of the same config."""
-    output.mkdir(parents=True, exist_ok=True)
+    ensure_dir(output, "--output directory")
     run_file = output / RUN_FILE
     if run_file.exists():
-        previous = json.loads(run_file.read_text()).get("fingerprint", {})
+        previous = read_run_file(run_file)
         for key, value in print_.items():
             if previous.get(key) != value:
                 raise HarnessError(
                     f"{output} holds a run with a different {key} ({previous.get(key)!r}, now {value!r}); "
                     "choose another --output"
                 )
-    else:
-        run_file.write_text(json.dumps({"version": SCHEMA_VERSION, "fingerprint": print_}, indent=2, sort_keys=True))
+    else:  # written whole or not at all: a run killed here must not leave a run.json that blocks every rerun
+        tmp = run_file.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"version": SCHEMA_VERSION, "fingerprint": print_}, indent=2, sort_keys=True))
+        os.replace(tmp, run_file)
+
+
+def read_run_file(path: Path) -> dict[str, Any]:
+    """The config fingerprint recorded in an output directory's run.json; a file that is not one is an error
+    naming it (the samples beside it are left alone)."""
+    data = read_json(path, "run file")
+    fingerprint = data.get("fingerprint") if isinstance(data, dict) else None
+    if not isinstance(fingerprint, dict):
+        got = "no 'fingerprint' object" if isinstance(data, dict) else f"{json_type(data)}, not an object"
+        raise HarnessError(f"{path}: not a run file of harness eval ({got}); it records which config wrote the samples "
+                           f"beside it: restore or delete it to resume there, or choose another --output")
+    return fingerprint
 
 
 def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | None,
-             judge: Judge | None = None) -> tuple[str, Result]:
+             judge: Judge | None = None, lock: OutputLock | None = None) -> tuple[str, Result]:
     """Run `config` on `backend`, writing samples and results under `output`; returns (run id, result).
 
-    With a `judge`, tasks that define a judge are scored by it instead of their metric."""
+    With a `judge`, tasks that define a judge are scored by it instead of their metric. The output directory is
+    locked for the whole run (a second process writing it is refused); `lock` is the caller's when it took it
+    already (`harness.api.prepare` does, before loading the model)."""
+    if lock is not None and lock.holds(output):
+        return _evaluate(config, backend, output, store, judge)
+    with lock_output(output):
+        return _evaluate(config, backend, output, store, judge)
+
+
+def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | None,
+              judge: Judge | None) -> tuple[str, Result]:
     started = time.perf_counter()
     started_at = time.time()
     options = config.task_options()
@@ -126,7 +153,7 @@ def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | 
     wanted = {(t.name, length) for t in tasks for length in t.lengths_for(config.lengths)}
     records: list[ScoredSample] = []
     for task in tasks:
-        records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read() if (r.task, r.length) in wanted]
+        records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read(report=False) if (r.task, r.length) in wanted]
     records = latest_records(records)
     table = aggregate(tasks, records, config.lengths, plan.skipped)
     reports = {

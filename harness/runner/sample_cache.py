@@ -2,17 +2,18 @@
 
 Keyed by the task's parameters, the data options, the tokenizer's hash, the chat template's
 hash, the length and the seed (lm-eval regenerates every run). Each sample is a pure function
-of its index, so a later run asking for more samples only generates the missing indices.
+of its index, so a later run asking for more samples only generates the missing indices, and a
+line that cannot be trusted (bad, or its digest does not match) is simply generated again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from harness.jsonl import BadRecord, append_jsonl, expect, expect_messages, expect_strings, read_jsonl, stderr_report
 from harness.paths import cache_dir
 from harness.prompt import PromptFormat
 from harness.types import SCHEMA_VERSION, Sample
@@ -38,42 +39,75 @@ def cache_key(task: Task, options: TaskOptions, fmt: PromptFormat, length: int, 
 
 
 class SampleCache:
-    """`<cache>/samples/<key>.jsonl`: one sample per line, any order, appended as generated."""
+    """`<cache>/samples/<key>.jsonl`: one sample per line, any order, appended as generated.
+
+    Each line carries `digest`, the SHA-256 of the cache key and the line's other fields: a line whose
+    digest does not match (edited, moved from another entry, or written before lines had one) is
+    reported and generated again, never used. A line that is not a sample costs that sample only."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or cache_dir() / "samples"
 
     def samples(self, task: Task, options: TaskOptions, fmt: PromptFormat, length: int, n: int, seed: int) -> list[Sample]:
         """Samples 0..n-1, generating (and storing) only the ones not cached yet."""
-        path = self.root / f"{cache_key(task, options, fmt, length, seed)}.jsonl"
-        have = self._read(path)
+        key = cache_key(task, options, fmt, length, seed)
+        path = self.root / f"{key}.jsonl"
+        have = read_entries(path, key, repair=True)
         missing = [i for i in range(n) if i not in have]
         if missing:
             fresh = [task.make_sample(fmt, length, i, seed) for i in missing]
-            self._append(path, fresh)
+            append_jsonl(path, (entry_line(key, s) for s in fresh))
             have.update((s.index, s) for s in fresh)
         return [have[i] for i in range(n)]
 
-    @staticmethod
-    def _read(path: Path) -> dict[int, Sample]:
-        found: dict[int, Sample] = {}
-        if not path.exists():
-            return found
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if not line.endswith("\n"):
-                    break  # a torn last line from a crash: regenerate that sample
-                try:
-                    sample = Sample.from_dict(json.loads(line))
-                except (json.JSONDecodeError, KeyError, ValueError):
-                    continue
-                found[sample.index] = sample
-        return found
 
-    @staticmethod
-    def _append(path: Path, samples: list[Sample]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write("".join(json.dumps(s.to_dict(), sort_keys=True, ensure_ascii=False) + "\n" for s in samples))
-            f.flush()
-            os.fsync(f.fileno())
+def entry_digest(key: str, fields: dict[str, Any]) -> str:
+    """What a cache line's `digest` must be: SHA-256 of the key and the line's other fields."""
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{key}\n{body}".encode()).hexdigest()
+
+
+def entry_line(key: str, sample: Sample) -> str:
+    """One cache line: the sample's fields and their `digest`."""
+    fields = json.loads(json.dumps(sample.to_dict(), ensure_ascii=False))  # as a reader will see them
+    return json.dumps({**fields, "digest": entry_digest(key, fields)}, sort_keys=True, ensure_ascii=False)
+
+
+def check_sample(data: dict[str, Any]) -> Sample:
+    """The sample of a cache line's fields (without `digest`), else BadRecord naming the field."""
+    for name in ("id", "task", "answer_prefix"):
+        expect(data, name, str, required=name != "answer_prefix")
+    for name in ("length", "index", "prompt_tokens"):
+        expect(data, name, int, required=name != "prompt_tokens")
+    if not isinstance(data.get("prompt"), str):
+        expect_messages(data, "prompt")
+    expect_strings(data, "targets", required=False)
+    expect_strings(data, "choices", required=False)
+    expect(data, "meta", dict, required=False)
+    return Sample.from_dict(data)
+
+
+def read_entries(path: Path, key: str, repair: bool = False,
+                 report: Callable[[str], None] = stderr_report) -> dict[int, Sample]:
+    """The verified samples of cache entry `key` (stored at `path`), by index (the last good line
+    of an index wins); bad and mismatching lines are reported."""
+    unsigned: list[int] = []
+
+    def verified(data: dict[str, Any]) -> Sample | None:
+        digest = data.pop("digest", None)
+        sample = check_sample(data)
+        if digest is None:
+            unsigned.append(sample.index)
+            return None
+        if digest != entry_digest(key, data):
+            raise BadRecord(f"its digest does not match its content (edited, or copied from another entry); "
+                            f"sample {sample.index} will be generated again")
+        return sample
+
+    found: dict[int, Sample] = {}
+    for _, sample in read_jsonl(path, verified, repair, report):
+        if sample is not None:
+            found[sample.index] = sample
+    if old := sorted(set(unsigned) - set(found)):
+        report(f"{path}: {len(old)} sample(s) written without a digest (by an older version) are generated again")
+    return found

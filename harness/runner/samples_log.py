@@ -1,16 +1,18 @@
 """`OUTPUT/samples/<task>.jsonl`: finished samples, streamed as they complete.
 
 Each batch is appended, flushed and fsynced, so a kill -9 loses at most the batch in flight; a
-torn last line (the process died mid-write) is dropped on read and rewritten by the rerun.
+torn last line (the process died mid-write) is cut off on read and computed again by the rerun. A
+bad line anywhere else (garbage, not UTF-8, JSON of the wrong shape) costs that sample only: it is
+reported with its line number and computed again, every other line is kept (`harness.jsonl`).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
+from harness.jsonl import append_jsonl, read_jsonl, stderr_report
+from harness.scored_lines import check_scored
 from harness.types import ScoredSample
 
 
@@ -20,33 +22,16 @@ class SampleLog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def read(self) -> list[ScoredSample]:
-        """All complete records; repairs a torn final line left by a crash."""
-        if not self.path.exists():
-            return []
-        records: list[ScoredSample] = []
-        good_bytes = 0
-        with open(self.path, "rb") as f:
-            for raw in f:
-                if not raw.endswith(b"\n"):
-                    break
-                try:
-                    records.append(ScoredSample.from_dict(json.loads(raw)))
-                except (json.JSONDecodeError, KeyError, ValueError):
-                    break
-                good_bytes += len(raw)
-        if good_bytes != self.path.stat().st_size:
-            with open(self.path, "r+b") as f:
-                f.truncate(good_bytes)
-        return records
+    def read(self, report: bool = True) -> list[ScoredSample]:
+        """All good records; repairs a torn final line left by a crash. Bad lines are reported on
+        stderr unless `report` is False (a second read of the same file)."""
+        lines = read_jsonl(self.path, _scored_sample, repair=True, report=stderr_report if report else None)
+        return [record for _, record in lines]
 
     def append(self, records: Iterable[ScoredSample]) -> None:
         """Write records durably (flush + fsync) before returning."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lines = "".join(r.to_json() + "\n" for r in records)
-        if not lines:
-            return
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(lines)
-            f.flush()
-            os.fsync(f.fileno())
+        append_jsonl(self.path, (r.to_json() for r in records))
+
+
+def _scored_sample(data: dict[str, Any]) -> ScoredSample:
+    return ScoredSample.from_dict(check_scored(data))

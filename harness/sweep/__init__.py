@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.outputs import ensure_dir
 from harness.redaction import redact
+from harness.registry import did_you_mean
 from harness.sweep.config import SweepConfig
 from harness.sweep.executors import ChainResult, run_local, run_ray
 from harness.sweep.preflight import check_sweep
@@ -25,15 +27,18 @@ def run_sweep(config: SweepConfig, root: Path, executor: str = "local", jobs: in
               only: list[str] | None = None) -> dict[str, Any]:
     """Check the whole sweep (`preflight`), then run (or reuse) every stage of every variant; write
     and return the summary."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise HarnessError(f"--jobs {jobs}: must be a whole number >= 1 (variants run at a time)")
     variants = [v for v in config.variants if not only or v.name in only]
     if only and len(variants) != len(set(only)):
-        missing = sorted(set(only) - {v.name for v in config.variants})
-        raise HarnessError(f"--only: no variant named {', '.join(map(repr, missing))} in {config.source}")
+        names = [v.name for v in config.variants]
+        missing = [f"{m!r}" + (f" ({hint})" if (hint := did_you_mean(m, names)) else "") for m in sorted(set(only) - set(names))]
+        raise HarnessError(f"--only: no variant named {', '.join(missing)} in {config.source} (variants: {', '.join(names)})")
     if executor not in ("local", "ray"):
         raise HarnessError(f"--executor {executor!r}: expected local or ray")
     chains = label_stages({v.name: plan_variant(config, v) for v in variants})
     check_sweep(config, variants)  # a config error fails here, before the first stage runs
-    root.mkdir(parents=True, exist_ok=True)
+    ensure_dir(root, "sweep directory (--output)")
     started = time.perf_counter()
     results = run_local(chains, root, jobs) if executor == "local" else run_ray(chains, root, address)
     summary = redact(_summary(config, root, chains, results, time.perf_counter() - started))  # errors may quote a URL

@@ -22,6 +22,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.pathnames import safe_component
 from harness.redaction import find_secrets
+from harness.registry import unknown_field
 
 TRAIN_FIELDS = {"rope", "stages", "learning_rate", "warmup_ratio", "lr_scheduler", "weight_decay", "grad_accum", "packing",
                 "batch_size", "loss_normalization", "lora", "max_position_embeddings", "seed", "save_steps", "resources",
@@ -55,7 +56,7 @@ def _mapping(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
         raise HarnessError(f"{where}: expected a mapping, got {type(value).__name__}")
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise HarnessError(f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(sorted(allowed))})")
+        raise unknown_field(where, unknown[0], allowed)
     return dict(value)
 
 
@@ -112,4 +113,17 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
 def read_sweep(path: Path) -> SweepConfig:
     from harness.configfile import read_config_file
 
+    if not Path(path).exists():
+        raise HarnessError(f"sweep config {path} does not exist{_near_configs(Path(path))}")
     return parse_sweep(read_config_file(path), str(path))
+
+
+def _near_configs(path: Path) -> str:
+    """`"; did you mean sweeps/x.yaml?"` for config files beside `path` or in `sweeps/` named like it."""
+    from harness.registry import close_matches
+
+    candidates = {str(p): p.stem for folder in {path.parent, Path("sweeps")} if folder.is_dir()
+                  for p in sorted(folder.iterdir()) if p.suffix in (".yaml", ".yml", ".json")}
+    stems = close_matches(path.stem, set(candidates.values()))
+    close = [p for p, stem in candidates.items() if stem in stems]
+    return f"; did you mean {', '.join(close)}?" if close else ""

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from harness.errors import HarnessError
+from harness.jsonl import stderr_report
 from harness.redaction import redact, redact_text
 from harness.sweep.config import SweepConfig, Variant
+from harness.userfiles import json_type
 
 if TYPE_CHECKING:
     from harness.runner import EvalConfig
@@ -96,8 +98,20 @@ def stage_dir(root: Path, stage: Stage | str) -> Path:
 
 
 def read_stage(root: Path, stage_id: str) -> dict[str, Any] | None:
+    """The stage's `stage.json`; None when there is none, or when it cannot be read (reported on stderr):
+    the stage then counts as not run, and runs again (resuming from what its own output kept)."""
     path = stage_dir(root, stage_id) / STAGE_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        stderr_report(f"{path}: unreadable ({error}); the stage will run again")
+        return None
+    if not isinstance(data, dict):
+        stderr_report(f"{path}: expected a JSON object, got {json_type(data)}; the stage will run again")
+        return None
+    return data
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.lengths import parse_length
+from harness.registry import unknown_field
 from harness.tracking import parse_report_to
 from harness.train.rope import RopeSpec, parse_rope
 
@@ -140,9 +141,9 @@ def parse_lora(text: str | None) -> LoraSpec | None:
     from harness.model_args import parse_model_args
 
     args = parse_model_args(text, flag="--lora")
-    unknown = set(args) - {"r", "alpha", "dropout"}
+    unknown = sorted(set(args) - {"r", "alpha", "dropout"})
     if unknown:
-        raise HarnessError(f"--lora: unknown keys {', '.join(sorted(unknown))}; it takes r, alpha, dropout")
+        raise unknown_field("--lora", unknown[0], ("r", "alpha", "dropout"), noun="key")
     for key in ("r", "alpha"):
         value = args.get(key, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

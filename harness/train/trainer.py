@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.outputs import ensure_dir
 from harness.provenance import environment
 from harness.redaction import redact
 from harness.tracking import require_trackers
@@ -28,6 +29,7 @@ from harness.train.data import Example, PrepStats, data_digest, pack, prepare, r
 from harness.train.rope import rope_parameters, scaled_max_positions
 from harness.train.spec import Stage, TrainSpec
 from harness.types import SCHEMA_VERSION
+from harness.userfiles import read_json_object
 
 MANIFEST = "manifest.json"
 
@@ -37,7 +39,7 @@ MANIFEST = "manifest.json"
 def train(spec: TrainSpec, output: Path) -> Path:
     """Run every stage of `spec` into `output` (resuming where a previous run stopped)."""
     require_trackers(spec.report_to)  # a missing tracker package fails now, not after the model loads
-    output.mkdir(parents=True, exist_ok=True)
+    ensure_dir(output, "--output directory")
     manifest = _claim(output, spec)
     if manifest.get("finished"):
         print(f"{output}: already trained with this spec and data; nothing to do")
@@ -79,7 +81,24 @@ def run_stage(spec: TrainSpec, stage: Stage, previous: str, tokenizer: Any, reco
         print(f"resuming {stage_dir.name} from {last.name}")
     result = trainer.train(resume_from_checkpoint=str(last) if last else None)
     save_final(trainer.model, tokenizer, stage_dir / "final")
-    return {**prep.as_dict(), "real_token_share": round(share, 4), "train_loss": round(result.training_loss, 6)}
+    loss = stage_loss(trainer.state.log_history)
+    return {**prep.as_dict(), "real_token_share": round(share, 4),
+            "train_loss": round(result.training_loss if loss is None else loss, 6)}
+
+
+def stage_loss(log_history: list[dict[str, Any]]) -> float | None:
+    """The mean loss over every step of the stage, from the logged losses weighted by the steps each covers.
+
+    `Trainer`'s own `training_loss` covers only the steps of its last `train()` call, so a resumed stage
+    would report the loss after the resume. The log history is restored from the checkpoint, and
+    `LogAtCheckpoints` makes every checkpoint a logging step, so the entries tile the whole stage."""
+    total, steps, previous = 0.0, 0, 0
+    for entry in log_history:
+        if "loss" in entry and entry["step"] > previous:
+            total += float(entry["loss"]) * (entry["step"] - previous)
+            steps += entry["step"] - previous
+            previous = entry["step"]
+    return total / steps if steps else None
 
 
 def last_complete_checkpoint(stage_dir: Path) -> Path | None:
@@ -191,7 +210,7 @@ def build_dataset(examples: list[Example], tokenizer: Any, spec: TrainSpec, stag
 
 def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpec, stage: Stage, stage_dir: Path) -> Any:
     import torch
-    from transformers import Trainer, TrainingArguments
+    from transformers import Trainer, TrainerCallback, TrainingArguments
 
     cuda = torch.cuda.is_available()
     args = TrainingArguments(
@@ -227,7 +246,17 @@ def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpe
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             return per_sequence_loss(model, inputs, return_outputs)
 
-    trainer = StageTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
+    class LogAtCheckpoints(TrainerCallback):
+        """Log the loss at every checkpoint (and so at the last step, which is always saved): the log
+        history a resume restores then covers every step up to the checkpoint (see `stage_loss`)."""
+
+        def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+            if control.should_save:
+                control.should_log = True
+            return control
+
+    trainer = StageTrainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
+                           callbacks=[LogAtCheckpoints()])
     if spec.loss_normalization == "sequence":
         trainer.model_accepts_loss_kwargs = False  # Trainer then scales for gradient accumulation itself
     return trainer
@@ -264,7 +293,7 @@ def _claim(output: Path, spec: TrainSpec) -> dict[str, Any]:
     path = output / MANIFEST
     digest = data_digest(spec.data)
     if path.exists():
-        manifest = json.loads(path.read_text())
+        manifest = read_json_object(path, "training manifest")
         if manifest.get("spec_digest") != spec.digest() or manifest.get("data_digest") != digest:
             raise HarnessError(f"{output} holds a training run with another spec or other data; choose another --output")
         return manifest

@@ -176,7 +176,9 @@ class WildLong(SynthPlugin):
         saved = out / "work" / "graphs.json"
         if not saved.exists():
             return {}
-        graphs = json.loads(saved.read_text(encoding="utf-8"))
+        from harness.userfiles import read_json_object
+
+        graphs = read_json_object(saved, "WildLong graphs file")
         return {"graphs": {label: graph_stats(from_json(data)) for label, data in sorted(graphs.items())}}
 
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:

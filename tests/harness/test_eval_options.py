@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import threading
@@ -87,9 +86,8 @@ def _commands(kind: str, url: str, tok: str, tmp_path: Path, shared: Path | None
                       str(tmp_path / f"{kind}-synth"), "--generator", "openai:m", "--model-args", f"base_url={url},tokenizer={tok}"],
     }
     if shared is not None:
-        commands["eval --judge"] = ["eval", "--model", "tiny-random", "--tasks", "niah", "--lengths", "1k", "--depths", "50",
+        commands["eval --judge"] = ["eval", "--model", tok, "--tasks", "niah", "--lengths", "1k", "--depths", "50",
                                     "--data-dir", str(shared), "--output", str(tmp_path / f"{kind}-judge"), "--judge", "openai:m",
-                                    "--seed", str(random.randrange(10**9)),  # judge calls are cached by prompt: a new one
                                     "--judge-model-args", f"base_url={url},tokenizer={tok}"]
     return commands
 
@@ -99,7 +97,8 @@ def test_base_url_given_only_in_model_args_reaches_that_server(server: str, tiny
     """OPENAI_BASE_URL points at a dead port: every command must send its requests to the model-args URL."""
     for name, args in _commands("ok", server, str(tiny_path), tmp_path, shared_data).items():
         LoopbackAPI.seen = []
-        done = run(*args, env={"OPENAI_BASE_URL": DEAD})
+        # a fresh cache: judge calls are cached by prompt, and classic niah's prompt does not depend on the seed
+        done = run(*args, env={"OPENAI_BASE_URL": DEAD, "HARNESS_CACHE": str(tmp_path / f"cache-{name}")})
         assert done.returncode == 0, (name, done.stderr)
         posted = [p for p in LoopbackAPI.seen if p.endswith("completions")]
         assert posted, f"{name}: the loopback server got no request ({LoopbackAPI.seen})"
@@ -237,8 +236,21 @@ def test_version_task_listing_and_lm_eval_tasks_list(args: list[str], expect: st
     (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--base-url", DEAD], "--base-url: only for openai:NAME models"),
     (["eval", "--model", "openai:m", "--tasks", "niah_single_1", "--device", "cpu"], "--device: only for local models"),
     (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--judge-base-url", DEAD], "need --judge MODEL"),
+    (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--output_path", "never/results.json"],
+     "not lm-eval's results file"),
 ])
 def test_bad_option_combinations_are_one_line_exit_2(args: list[str], message: str) -> None:
     done = run(*args)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_help_says_where_lm_eval_spellings_mean_something_else() -> None:
+    """Each lm-eval spelling we accept with another meaning says so in `harness eval --help`."""
+    done = run("eval", "--help", env={"COLUMNS": "400", "TERM": "dumb"})
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    for phrase in ("not lm-eval's comma-separated seeds", "lm-eval's auto:N is auto", "--chat-template is auto by default",
+                   "lm-eval's results-file form (x.json) is refused", "prompts by reference", "MMLU only",
+                   "per task and length", "only do_sample=false and temperature=0"):
+        assert phrase in text, phrase

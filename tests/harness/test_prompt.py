@@ -31,3 +31,13 @@ def test_count_includes_template_and_prefix(chat_tokenizer) -> None:
 def test_template_hash_only_with_chat(chat_tokenizer) -> None:
     assert PromptFormat.create(chat_tokenizer, "off").template_hash is None
     assert len(PromptFormat.create(chat_tokenizer, "on").template_hash or "") == 16
+
+
+def test_without_a_tokenizer_sizing_and_cache_keys_ask_for_one() -> None:
+    """An openai:NAME model without --tokenizer: one line asking for it, not an AttributeError (the sample cache keys
+    on the tokenizer's hash before any sample is sized)."""
+    fmt = PromptFormat.create(None, "auto")
+    with pytest.raises(HarnessError, match="--tokenizer"):
+        _ = fmt.tokenizer_hash
+    with pytest.raises(HarnessError, match="--tokenizer"):
+        fmt.count("hello")

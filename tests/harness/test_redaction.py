@@ -352,6 +352,7 @@ def _cases(port: int, tiny: str, inputs: Path) -> list[tuple[str, list[str], int
                                                                           "generator_args": {"api_key": "sk-PLANTED-GEN-0123456789"}}}],
                            "train": {"stages": "256:1"}},
         "echo.yaml": {"prompt": "hi", "api_key": "sk-PLANTED-PLUGINCFG-0123456789"},
+        "board.yaml": {"name": "planted", "sweep": "out/sweep", "baseline": "control", "columns": [{"task": "niah_single_1"}]},
     }
     for name, data in files.items():
         (inputs / name).write_text(yaml.safe_dump(data))
@@ -381,6 +382,8 @@ def _cases(port: int, tiny: str, inputs: Path) -> list[tuple[str, list[str], int
                                             "--model-args", "mode=completions,api_key=sk-PLANTED-GENARGS-0123456789"], None, None),
         ("sweep eval.model_args base_url", ["sweep", str(inputs / "sweep-url.yaml"), "--output", "out/sweep"], 0,
          _basic("sweeper", "sk-PLANTED-SWEEPURL-0123456789")),
+        ("a board over that sweep", ["leaderboard", "build", str(inputs / "board.yaml"), "--output", "out/board"], 0, None),
+        ("the runs so far, listed", ["runs"], 0, None),
         ("--base-url and --model-args base_url in conflict", [*evaluate, "--tokenizer", tiny, "--base-url",
                                                               f"http://a:sk-PLANTED-CLASH1-0123456789@{url}", "--model-args",
                                                               f"base_url=http://b:sk-PLANTED-CLASH2-0123456789@{url}",
@@ -400,7 +403,7 @@ def test_planted_secrets_reach_the_server_and_no_file_or_output(port: int, tiny_
     monkeypatch.setenv("HARNESS_DB", str(cache / "results.db"))
     monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.setattr("synth.plugin.plugins", lambda: {"echo": _echo_plugin()})
+    monkeypatch.setattr("synth.plugin.discover", lambda: ({"echo": _echo_plugin()}, {}))
     failures = []
     for where, command, expected, authorization in _cases(port, str(tiny_path), inputs):
         FakeOpenAI.seen.authorizations.clear()
@@ -424,4 +427,5 @@ def test_planted_secrets_reach_the_server_and_no_file_or_output(port: int, tiny_
     assert manifest["config"]["api_key"] == REDACTED and manifest["generator_base_url"].startswith(f"http://{REDACTED}@")
     summary = json.loads((work / "out" / "sweep" / "sweep.json").read_text())
     assert summary["variants"]["control"]["status"] == "done"
+    assert (work / "out" / "board" / "index.html").exists()
     assert (cache / "results.db").stat().st_size > 0 and (cache / "samples").is_dir()

@@ -116,3 +116,51 @@ def test_per_sequence_loss_is_the_mean_of_example_means(tiny_backend) -> None:
     la = ce(model(torch.tensor([a])).logits[0, :-1], torch.tensor(a[1:]))
     lb = ce(model(torch.tensor([b])).logits[0, :-1], torch.tensor(b[1:]))
     assert torch.isclose(loss, (la + lb) / 2, atol=1e-5)
+
+
+class _Killed(Exception):
+    """Stands for a kill right after a checkpoint was written."""
+
+
+def test_a_resumed_stage_records_the_loss_of_the_whole_stage(tiny_path, data_file, tmp_path, monkeypatch, capsys) -> None:
+    """20 steps log every 2; the kill comes after checkpoint-9 (not a logging step), so the resumed
+    `train()` alone would report the mean of steps 10-20 only."""
+    from transformers import TrainerCallback
+
+    import harness.train.trainer as trainer_module
+
+    spec = TrainSpec(model="tiny-random", data=str(data_file), stages=parse_stages("128:20"), learning_rate=1e-3, save_steps=3)
+    whole = json.loads((train(spec, tmp_path / "whole") / "manifest.json").read_text())["stages"]["0"]["train_loss"]
+
+    class KillAfter9(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+            if state.global_step == 9:
+                raise _Killed
+
+    make_trainer = trainer_module.make_trainer
+
+    def killed_trainer(*args, **kwargs):  # type: ignore[no-untyped-def]
+        trainer = make_trainer(*args, **kwargs)
+        trainer.add_callback(KillAfter9())
+        return trainer
+
+    monkeypatch.setattr(trainer_module, "make_trainer", killed_trainer)
+    with pytest.raises(_Killed):
+        train(spec, tmp_path / "resumed")
+    monkeypatch.setattr(trainer_module, "make_trainer", make_trainer)
+    capsys.readouterr()
+    out = train(spec, tmp_path / "resumed")
+    assert "resuming 00-128 from checkpoint-9" in capsys.readouterr().out
+    stage = json.loads((out / "manifest.json").read_text())["stages"]["0"]
+    assert stage["train_loss"] == pytest.approx(whole, rel=1e-5)
+    history = json.loads(next((out / "stages" / "00-128").glob("checkpoint-20/trainer_state.json")).read_text())["log_history"]
+    after_resume = [e["loss"] for e in history if "loss" in e and e["step"] > 9]
+    assert abs(sum(after_resume) / len(after_resume) - whole) > 1e-3  # the loss of the resumed steps alone differs
+
+
+def test_stage_loss_weights_each_logged_loss_by_its_steps() -> None:
+    from harness.train.trainer import stage_loss
+
+    history = [{"loss": 4.0, "step": 2}, {"loss": 3.0, "step": 3}, {"loss": 1.0, "step": 6}, {"train_loss": 9.0, "step": 6}]
+    assert stage_loss(history) == pytest.approx((4.0 * 2 + 3.0 + 1.0 * 3) / 6)
+    assert stage_loss([]) is None

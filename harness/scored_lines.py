@@ -1,0 +1,36 @@
+"""The lines of `OUTPUT/samples/<task>.jsonl` (one `ScoredSample` each), read by the runner on a rerun,
+by `harness check`, `harness show --sample` and the leaderboards: each line's shape is checked, and a
+bad line is skipped and reported (`harness.jsonl`) while every good line is kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from harness.jsonl import expect, expect_strings, read_jsonl, stderr_report
+from harness.types import ScoredSample
+
+
+def check_scored(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` when it has every field of a `ScoredSample` line with its JSON type, else BadRecord."""
+    for name in ("id", "task", "output"):
+        expect(data, name, str)
+    for name in ("length", "index", "prompt_tokens"):
+        expect(data, name, int)
+    for name in ("score", "latency_s"):
+        expect(data, name, (int, float))
+    expect_strings(data, "targets")
+    expect(data, "meta", dict, required=False)
+    expect(data, "version", int, required=False)
+    expect(data, "sample_cache", str, required=False)
+    expect(data, "error", str, required=False)
+    expect(data, "failed", bool, required=False)
+    ScoredSample.from_dict(data)  # and it builds
+    return data
+
+
+def scored_rows(path: Path, repair: bool = False,
+                report: Callable[[str], None] | None = stderr_report) -> Iterator[dict[str, Any]]:
+    """The good lines of one samples file, as dicts, in file order (failed samples included)."""
+    for _, row in read_jsonl(path, check_scored, repair, report):
+        yield row
