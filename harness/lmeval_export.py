@@ -3,8 +3,11 @@
 
 Metric keys are `"<metric>,<filter>"` as lm-eval writes them. Tasks swept over context lengths use the length
 as the metric (`"4096,none"`), as lm-eval's own RULER tasks do; short-context tasks use their metric
-(`"acc,none"`, `"exact_match,strict-match"`). Values stay on our scale (0-100; LongBench-Chat's 1-10 rating),
-stderrs are the standard error of the mean (`"N/A"` for groups). A pure function of `results.json`.
+(`"acc,none"`, `"exact_match,strict-match"`). Values are on lm-eval's scale: a metric that is a percentage here
+(`task_info[task].percent`, every metric but LongBench-Chat's 1-10 judge rating) is written as a 0-1 fraction, as
+lm-eval writes accuracies, exact matches and RULER's string matches, and so is its stderr (the standard error of
+the mean; `"N/A"` for groups); other metrics keep their own scale. A group's cells are fractions when all its
+tasks' metrics are percentages. A pure function of `results.json`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ def _metric(length: str, metric: str) -> str:
     return name if "," in name else f"{name},none"
 
 
+def _fraction(value: Any, percent: bool) -> Any:
+    """A 0-100 value as lm-eval's 0-1 fraction (None and "N/A" as they are); other scales unchanged."""
+    return round(value / 100, 6) if percent and isinstance(value, (int, float)) else value
+
+
 def _split(key: str) -> tuple[str, str]:
     name, _, filt = key.partition(",")
     return name, filt
@@ -38,6 +46,7 @@ def lm_eval_layout(result: Result) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {}
     higher: dict[str, dict[str, bool | None]] = {}
     n_samples: dict[str, dict[str, int]] = {}
+    percent = {task: bool(task_info.get(task, {}).get("percent", True)) for task in result.results}
     for task, cells in sorted(result.results.items()):
         entry: dict[str, Any] = {"alias": task}
         effective = 0
@@ -47,8 +56,8 @@ def lm_eval_layout(result: Result) -> dict[str, Any]:
                 continue
             key = _metric(length, cell["metric"])
             name, filt = _split(key)
-            entry[key] = cell["score"]
-            entry[f"{name}_stderr,{filt}"] = cell["stderr"]
+            entry[key] = _fraction(cell["score"], percent[task])
+            entry[f"{name}_stderr,{filt}"] = _fraction(cell["stderr"], percent[task])
             higher.setdefault(task, {})[name] = bool(cell.get("higher_is_better", True))
         entry["sample_len"] = effective
         results[task] = entry
@@ -59,10 +68,11 @@ def lm_eval_layout(result: Result) -> dict[str, Any]:
     for group, info in sorted(result.groups.items()):
         entry = {"alias": group_label(group, info)}
         metric = next((c["metric"] for t in info.get("tasks", []) for c in result.results.get(t, {}).values()), "score")
+        fractions = all(percent.get(t, True) for t in info.get("tasks", []))
         for length, cell in sorted(info.get("lengths", {}).items(), key=lambda kv: int(kv[0])):
             key = _metric(length, metric)
             name, filt = _split(key)
-            entry[key] = cell["score"]
+            entry[key] = _fraction(cell["score"], fractions)
             entry[f"{name}_stderr,{filt}"] = "N/A"
             directions = {higher.get(t, {}).get(name) for t in info.get("tasks", [])} - {None}
             higher.setdefault(group, {})[name] = directions.pop() if len(directions) == 1 else None

@@ -4,8 +4,9 @@ for one writer at a time.
 A path that is a file, lies under a file, sits on a read-only file system or in a directory the
 user may not write becomes one `HarnessError` before any work starts. `lock_output` holds an
 exclusive `flock` on `DIR/.lock` for a whole run, so a second process writing the same directory is
-refused at once instead of appending duplicate lines; the operating system drops the lock when the
-process ends, however it ends, so a crashed run never leaves the directory locked.
+refused at once instead of appending duplicate lines (`harness eval`, `harness train`, `harness synth
+run`; the refusal names the holder's command and pid, which it writes there); the operating system drops
+the lock when the process ends, however it ends, so a crashed run never leaves the directory locked.
 """
 
 from __future__ import annotations
@@ -98,9 +99,24 @@ def lock_output(path: Path, command: str = "harness eval", flag: str = "--output
     except OSError as error:
         handle.close()
         if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise HarnessError(f"{path} is being written by another {command} (it holds {path / LOCK_FILE}); "
-                               f"wait for it to finish, or choose another {flag}") from None
+            raise HarnessError(f"{path} is being written by another {_holder(path / LOCK_FILE, command)} "
+                               f"(it holds {path / LOCK_FILE}); wait for it to finish, or choose another {flag}") from None
         if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP):  # a file system without locks: run unlocked
             return OutputLock(path, None)
         raise HarnessError(f"{flag} directory {path}: cannot lock {path / LOCK_FILE}: {_why(error)}") from None
+    try:  # say who holds it, for the message of a process refused meanwhile
+        handle.truncate(0)
+        handle.write(f"{os.getpid()} {command}\n")
+        handle.flush()
+    except OSError:
+        pass
     return OutputLock(path, handle)
+
+
+def _holder(lock_file: Path, command: str) -> str:
+    """`harness train (pid 123)`: what the holder wrote into the lock file; `command` when it wrote nothing readable."""
+    try:
+        pid, _, holder = lock_file.read_text(encoding="utf-8", errors="replace").strip().partition(" ")
+    except OSError:
+        return command
+    return f"{holder} (pid {pid})" if pid.isdigit() and holder.startswith("harness") else command

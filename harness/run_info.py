@@ -26,13 +26,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def task_info(task: Task, limit: int | float | None) -> dict[str, Any]:
-    """One task's version, parameters, generation settings, sample counts and data digest."""
+    """One task's version, parameters, generation settings, sample counts, data digest and `data`: where
+    its data came from (`source` file|package|hub|url|generated, `location`, `split`, `digest`)."""
     size = task.size() if task.size is not None else None
     info: dict[str, Any] = {
         "version": task_version(task),
         "params": _jsonable(task.params),
         "metric": task.metric.name,
         "higher_is_better": task.metric.higher_is_better,
+        "percent": task.metric.percent,
         "max_new_tokens": task.max_new_tokens,
         "stop": list(task.stop),
         "samples_available": sample_count(None, task.num_samples, size),  # per length, before --limit
@@ -40,6 +42,7 @@ def task_info(task: Task, limit: int | float | None) -> dict[str, Any]:
     }
     if task.data_digest is not None:
         info["data_digest"] = task.data_digest()
+    info["data"] = task.data().record()
     return info
 
 

@@ -2,7 +2,9 @@
 
 Records stream to `data.jsonl.partial` and the file is renamed when the run completes; a killed
 run is simply rerun: every LLM call it finished is in the cache (`OUT/llm_cache.sqlite`), so the
-rerun reproduces the same records without asking again (the hit count is in stats.json).
+rerun reproduces the same records without asking again (the hit count is in stats.json). One run
+writes an output at a time: `OUT/.lock` (harness.outputs) refuses a second writer at once, and dies
+with its process, so a killed run is rerun as before.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Iterator
 from tqdm import tqdm
 
 from harness.errors import HarnessError
-from harness.outputs import ensure_dir
+from harness.outputs import OutputLock, lock_output
 from harness.provenance import environment
 from harness.redaction import redact
 from synth.context import SynthContext
@@ -31,9 +33,17 @@ SCHEMA_VERSION = 1
 
 
 def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | None, corpus: list[Document], out: Path,
-               seed: int = 0) -> dict[str, Any]:
-    """Run `plugin` with `config`; returns the stats written to `OUT/stats.json`."""
-    out.mkdir(parents=True, exist_ok=True)
+               seed: int = 0, lock: OutputLock | None = None) -> dict[str, Any]:
+    """Run `plugin` with `config`; returns the stats written to `OUT/stats.json`. `out` is locked for the
+    run (another writer is refused); `lock` is the caller's when it took it already (`synthesize` does)."""
+    if lock is not None and lock.holds(out):
+        return _run_plugin(plugin, config, backend_generator, corpus, out, seed)
+    with lock_output(out, "harness synth run", "--out"):
+        return _run_plugin(plugin, config, backend_generator, corpus, out, seed)
+
+
+def _run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | None, corpus: list[Document], out: Path,
+                seed: int) -> dict[str, Any]:
     ctx = SynthContext(backend_generator, corpus, random.Random(seed), out / "work")
     ctx.work_dir.mkdir(exist_ok=True)
     started = time.perf_counter()
@@ -88,16 +98,18 @@ def synthesize(plugin: str, config: dict[str, Any], source: str, out: Path, corp
     from synth.preflight import prepare
 
     instance, settings = prepare(plugin, config, source, corpus, corpus_where, generator)
-    ensure_dir(out, "--out directory")  # a file there, or no write access, fails before the corpus and model load
-    documents = load_corpus(corpus)
-    if not instance.uses_generator:
-        return run_plugin(instance, settings, None, documents, out, seed)
-    assert generator is not None  # prepare refuses a generator plugin without one
-    backend = load_backend(generator, **(generator_args or {}))
-    try:
-        return run_plugin(instance, settings, Generator(backend, generator, out / "llm_cache.sqlite"), documents, out, seed)
-    finally:
-        backend.close()
+    # a file there, no write access, or another process writing it fails before the corpus and model load
+    with lock_output(out, "harness synth run", "--out") as lock:
+        documents = load_corpus(corpus)
+        if not instance.uses_generator:
+            return run_plugin(instance, settings, None, documents, out, seed, lock)
+        assert generator is not None  # prepare refuses a generator plugin without one
+        backend = load_backend(generator, **(generator_args or {}))
+        try:
+            generating = Generator(backend, generator, out / "llm_cache.sqlite")
+            return run_plugin(instance, settings, generating, documents, out, seed, lock)
+        finally:
+            backend.close()
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from harness.prompt import TokenCosts
 from harness.types import Message, Prompt, Sample, ScoredSample
+from tasks.data import GENERATED, DataSource
 
 
 class Counter(Protocol):
@@ -54,12 +55,14 @@ def stderr_of_mean(values: Sequence[float]) -> float:
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric declares its per-sample function, its aggregation and its direction."""
+    """A metric declares its per-sample function, its aggregation, its direction and its scale: `percent`
+    scores run 0-100 (exported to lm-eval's layout as 0-1 fractions); others (a 1-10 rating) are kept as they are."""
 
     name: str
     per_sample: Callable[[str, Sequence[str]], float]
     aggregate: Callable[[Sequence[float]], float] = mean
     higher_is_better: bool = True
+    percent: bool = True
 
 
 SampleFactory = Callable[[Counter, int, int, int], Sample]
@@ -101,6 +104,11 @@ class Task:
     target_delimiter: str = " "  # multiple choice: between the prompt and each choice (lm-eval's)
     short: bool = False  # a short-context task (MMLU, GSM8K): run once, at length 0 ("short"), whatever --lengths
     check: Callable[[], None] | None = None  # reads and checks data files `size` does not (essay haystacks, QA sources)
+    data_source: Callable[[], DataSource] | None = None  # where the data came from (its loader says); None: generated
+
+    def data(self) -> DataSource:
+        """Where the task's data came from (file, package, hub, url), as results record it; "generated" by default."""
+        return self.data_source() if self.data_source is not None else GENERATED
 
     def preflight(self) -> None:
         """Read and check the task's data now, so that a bad file fails before any model loads."""

@@ -14,16 +14,18 @@ from typing import Any, Callable
 
 from harness.errors import HarnessError
 from harness.userfiles import iter_jsonl
-from tasks.data import Schema, TaskOptions, check_fields, file_digest
+from tasks.data import DataSource, Schema, TaskOptions, check_fields, file_digest, hub_source, local_source
 
 
 @dataclass(frozen=True)
 class Rows:
-    """A task's examples in file order, where they came from, and their content digest."""
+    """A task's examples in file order, where they came from (`source` for messages, `origin` for
+    results), and their content digest."""
 
     rows: tuple[dict[str, Any], ...]
     source: str
     digest: str
+    origin: DataSource
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class DocSource:
     hub: Callable[[str], Any]
     fields: Schema  # required fields and their types
     optional: Schema = ()  # fields a row may lack, and their types when present
+    hub_id: str = ""  # the hub dataset `hub` loads (recorded in results)
 
     def local_dir(self, options: TaskOptions) -> Path | None:
         return options.find_optional(self.folder, self.folder, self.benchmark)
@@ -64,7 +67,9 @@ class DocSource:
         rows = tuple(dict(row) for row in dataset)
         for i, row in enumerate(rows):
             check_fields(row, self.fields, f"{self.benchmark} {name} (hub) row {i}", self.optional)
-        return Rows(rows, f"hub:{getattr(dataset, 'info', None) and dataset.info.dataset_name}", str(getattr(dataset, "_fingerprint", "")))
+        digest = str(getattr(dataset, "_fingerprint", ""))
+        origin = hub_source(self.hub_id or self.benchmark, dataset)
+        return Rows(rows, f"hub:{getattr(dataset, 'info', None) and dataset.info.dataset_name}", digest, origin)
 
 
 @lru_cache(maxsize=64)
@@ -82,4 +87,5 @@ def _read_local(path: Path, fields: Schema, optional: Schema) -> Rows:
         rows.append(row)
     if not rows:
         raise HarnessError(f"{path}: no examples (the file is empty)")
-    return Rows(tuple(rows), str(path), file_digest([path]))
+    digest = file_digest([path])
+    return Rows(tuple(rows), str(path), digest, local_source(path, digest))

@@ -4,7 +4,9 @@ Read top to bottom: the spec comes in (harness/train/spec.py), data is prepared 
 length (harness/train/data.py), the model is loaded with the stage's RoPE parameters, transformers'
 `Trainer` runs the steps (accelerate underneath: `accelerate launch -m harness train ...` spreads it
 over GPUs with FSDP or DeepSpeed), and each stage's final weights seed the next. Killed midway, the
-same command resumes from the stage's last checkpoint; a finished stage is never redone.
+same command resumes from the stage's last checkpoint; a finished stage is never redone. One run
+writes an output at a time: `OUTPUT/.lock` (harness.outputs) refuses a second `harness train` at once,
+and dies with its process, so a run killed with -9 resumes as before.
 
     OUTPUT/                  the final model (config with the RoPE scaling, weights, tokenizer)
     OUTPUT/manifest.json     base model, data hash, spec, per-stage statistics, library versions
@@ -17,11 +19,12 @@ import json
 import os
 import shutil
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.outputs import ensure_dir
+from harness.outputs import ensure_dir, lock_output
 from harness.provenance import environment
 from harness.redaction import redact
 from harness.tracking import require_trackers
@@ -37,9 +40,23 @@ MANIFEST = "manifest.json"
 # -- the run ------------------------------------------------------------------------------------
 
 def train(spec: TrainSpec, output: Path) -> Path:
-    """Run every stage of `spec` into `output` (resuming where a previous run stopped)."""
+    """Run every stage of `spec` into `output` (resuming where a previous run stopped); another process
+    training into `output` now is an error, raised before anything is read or loaded."""
     require_trackers(spec.report_to)  # a missing tracker package fails now, not after the model loads
-    ensure_dir(output, "--output directory")
+    with _output_lock(output):
+        return _train(spec, output)
+
+
+def _output_lock(output: Path) -> AbstractContextManager[object]:
+    """The lock on `output`, taken by rank 0 only: the other ranks of one distributed launch (torchrun,
+    accelerate, deepspeed set RANK) write the same output by design."""
+    if os.environ.get("RANK", "0") not in ("", "0"):
+        ensure_dir(output, "--output directory")
+        return nullcontext()
+    return lock_output(output, "harness train", "--output")
+
+
+def _train(spec: TrainSpec, output: Path) -> Path:
     manifest = _claim(output, spec)
     if manifest.get("finished"):
         print(f"{output}: already trained with this spec and data; nothing to do")

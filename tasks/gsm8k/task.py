@@ -32,7 +32,8 @@ def _hub(split: str) -> Any:
     return datasets.load_dataset("openai/gsm8k", "main", split=split)
 
 
-SOURCE = DocSource("GSM8K", "gsm8k", lambda split: f"{split}.jsonl", _hub, (("question", str), ("answer", str)))
+SOURCE = DocSource("GSM8K", "gsm8k", lambda split: f"{split}.jsonl", _hub, (("question", str), ("answer", str)),
+                   hub_id="openai/gsm8k")
 
 
 def target_of(answer: str) -> str:
@@ -109,6 +110,7 @@ def gsm8k_task(options: TaskOptions) -> Task:
         params={"benchmark": "gsm8k_cot"},
         size=lambda: len(load().rows),
         data_digest=lambda: load().digest,
+        data_source=lambda: load().origin,
         report=report,
         short=True,
     )

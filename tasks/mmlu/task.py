@@ -89,5 +89,6 @@ def mmlu_task(subject: str, options: TaskOptions) -> Task:
                 **({"held_out": HELD_OUT} if shots != HELD_OUT else {})},
         size=lambda: len(load().test),
         data_digest=lambda: load().digest,
+        data_source=lambda: load().origin,
         short=True,
     )

@@ -21,7 +21,7 @@ from harness.resources import toml_beside
 from harness.types import Message, Prompt, Sample
 from tasks.base import Counter, JudgeSpec, Metric, Task
 from tasks.data import TaskOptions
-from tasks.ruler.haystacks import check_essay, load_essay, sentence_starts_below
+from tasks.ruler.haystacks import check_essay, essay_source, load_essay, sentence_starts_below
 from tasks.ruler.scoring import string_match_all
 from tasks.sizing import Layout, costs_of, fit_layout, insert_layout, to_sample, unit_sequence
 
@@ -163,4 +163,5 @@ def niah_task(name: str, kind: str, options: TaskOptions | None = None) -> Task:
         judge=JudgeSpec(judge_prompt, parse_rating, int(templates()["judge"]["max_tokens"])),
         report=partial(grid_report, name),
         check=partial(check_essay, options, name),
+        data_source=partial(essay_source, options, name),
     )

