@@ -43,13 +43,14 @@ class Verdict:
 # -- reading ------------------------------------------------------------------------------------
 
 def _length(value: Any, where: str) -> int:
-    """A cell's context length: an integer, or a string of one (results.json's keys)."""
+    """A cell's context length: an integer, or a string of one (results.json's keys); 0 is the short-context
+    column (MMLU, GSM8K)."""
     try:
         length = int(value) if not isinstance(value, (bool, float)) else None
     except (TypeError, ValueError):
         length = None
-    if length is None or length <= 0:
-        raise HarnessError(f"{where}: length {value!r} is not a positive integer")
+    if length is None or length < 0:
+        raise HarnessError(f"{where}: length {value!r} is not a context length (an integer >= 0; 0: short context)")
     return length
 
 

@@ -146,7 +146,7 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "results-a-list": (b'{"results": []}', "not a results.json"),
     "task-a-list": (b'{"results": {"a": [1]}}', "results['a']: expected an object, got an array"),
     "score-a-string": (b'{"results": {"a": {"1024": {"score": "high"}}}}', "results['a']['1024']: 'score': expected a number"),
-    "length-a-word": (b'{"results": {"a": {"long": {"score": 1}}}}', "length 'long' is not a positive integer"),
+    "length-a-word": (b'{"results": {"a": {"long": {"score": 1}}}}', "length 'long' is not a context length"),
     "rows-a-list": (b'{"rows": []}', "neither a results.json nor a board baseline.json"),
     "row-no-cells": (b'{"rows": {"r": {}}}', "rows['r']: 'cells': expected an array, got null"),
     "cell-no-task": (b'{"rows": {"r": {"cells": [{"length": 1024, "score": 1}]}}}', "cells[0]: 'task': expected a string"),
@@ -191,3 +191,26 @@ def test_bad_thresholds_are_refused(tmp_path: Path, capfd: pytest.CaptureFixture
     run = write_run(tmp_path / "run", right=30)
     result = cli(capfd, "--run", str(run), "--baseline", str(run), *flags)
     assert result.returncode == 2 and flags[0] in result.stderr
+
+
+def test_a_board_baseline_with_a_short_context_cell_is_checked(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """MMLU and GSM8K sit at length 0 (the short-context column); a board's baseline.json carries them as such."""
+    from leaderboards.collect import Run, build
+    from leaderboards.config import parse_board
+    from leaderboards.render import baseline_json
+
+    scores = [100.0 if i < 10 else 0.0 for i in range(20)]
+    results = {"version": 1, "config": {}, "groups": {},
+               "results": {"mmlu_anatomy": {"0": {"score": 50.0, "n": 20, "stderr": 11.47}}}}
+    config = parse_board({"name": "b", "sweep": "x", "baseline": "control", "columns": [{"task": "mmlu_anatomy"}]}, "board.yaml")
+    built = build(config, [Run("control", results, {("mmlu_anatomy", 0): {f"m{i}": s for i, s in enumerate(scores)}}, {}, {})], {})
+    (tmp_path / "baseline.json").write_text(baseline_json(built))
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    (run / "results.json").write_text(json.dumps(results))
+    (run / "samples" / "mmlu_anatomy.jsonl").write_text("".join(
+        ScoredSample(f"m{i}", "mmlu_anatomy", 0, i, 100, ("A",), "A" if s else "B", s, 0.1).to_json() + "\n"
+        for i, s in enumerate(scores)))
+    code, out, err = run_cli(["check", "--run", str(run), "--baseline", str(tmp_path / "baseline.json"), "--row", "control"], capfd)
+    assert code == 0 and "error" not in err, err
+    assert "mmlu_anatomy" in out
