@@ -9,7 +9,7 @@ VLLM_VENV := .venv-vllm
 VLLM_STAMP := $(VLLM_VENV)/.installed
 TORCH := torch==2.13.0
 
-.PHONY: demo test test-integration lint bench clean
+.PHONY: demo test test-fast test-integration lint bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/mypy
 	$(BIN)/ruff check harness tasks synth leaderboards tests bench
+
+# The edit loop: the tests not marked slow, on every core (pytest-xdist); `make test` runs them all.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not integration and not gpu" -n auto tests
 
 # The unofficial vLLM CPU build lives in its own venv: it pins its own torch and transformers.
 $(VLLM_STAMP): pyproject.toml Makefile

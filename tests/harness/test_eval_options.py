@@ -214,7 +214,7 @@ def test_api_and_cli_take_the_same_arguments() -> None:
     (["tasks", "ruler"], "niah_multikey_3"),
     (["tasks", "mmlu_stem"], "mmlu_astronomy"),
     (["tasks", "niah_single_1"], "samples per length: 500"),
-    (["tasks", "gsm8k"], "exact_match,strict-match"),
+    pytest.param(["tasks", "gsm8k"], "exact_match,strict-match", marks=pytest.mark.slow),  # ~20 s: the offline hub lookup
     (["eval", "--tasks", "list"], "groups: ruler (13 tasks)"),
     (["eval", "--tasks", "list_groups"], "longbench_e"),
 ])

@@ -59,6 +59,7 @@ print(json.dumps([s.to_dict() for s in get_task("niah_single_1").samples(fmt, 10
 """
 
 
+@pytest.mark.slow  # starts fresh Python processes
 def test_same_seed_same_bytes_across_processes(tiny_path) -> None:
     runs = [subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True).stdout for _ in range(2)]
     assert runs[0] == runs[1]

@@ -151,6 +151,7 @@ print(json.dumps(out, sort_keys=True))
 """
 
 
+@pytest.mark.slow  # starts fresh Python processes
 def test_same_seed_same_bytes_across_processes(tiny_path, ruler_data) -> None:
     runs = [
         subprocess.run([sys.executable, "-c", SCRIPT, str(ruler_data)], capture_output=True, text=True, check=True).stdout
