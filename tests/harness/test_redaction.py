@@ -9,7 +9,7 @@ import json
 import sys
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,6 +20,7 @@ from harness.errors import HarnessError
 from harness.redaction import REDACTED, find_secrets, is_secret_key, redact, redact_text
 from harness.sweep.config import parse_sweep, read_sweep
 from harness.sweep.stages import RUNNERS, Stage, plan_variant, run_stage
+from tests.fakes_http import QuietJSONHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -241,22 +242,14 @@ class Seen:
     authorizations: list[str]
 
 
-class FakeOpenAI(BaseHTTPRequestHandler):
+class FakeOpenAI(QuietJSONHandler):
     """An OpenAI-compatible server serving models `m` and `j`: echoes prompts, records Authorization headers."""
 
     seen = Seen([])
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
     def _send(self, body: dict[str, Any]) -> None:
         FakeOpenAI.seen.authorizations.append(self.headers.get("Authorization", ""))
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(body)
 
     def do_GET(self) -> None:
         self._send({"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "x", "max_model_len": 4096}

@@ -21,6 +21,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from tests.fakes_http import QuietJSONHandler
+
 TRANSIENT_KINDS = ("malformed", "not_object", "empty_choices", "no_content", "close", "500", "502", "503", "429", "408")
 
 
@@ -87,28 +89,17 @@ def prompt_text(body: dict[str, Any]) -> str:
 
 
 def _handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # keep pytest output clean
-            pass
-
-        def _send(self, status: int, payload: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            if status == 429:
-                self.send_header("retry-after-ms", "10")
-            self.end_headers()
-            self.wfile.write(payload)
+    class Handler(QuietJSONHandler):
 
         def _fault(self, kind: str) -> bool:
             """Answer `kind` if it is a fault; False for a good reply."""
             if kind.isdigit():
                 error = {"error": {"message": server.error_message, "type": "scripted", "code": int(kind)}}
-                self._send(int(kind), json.dumps(error).encode())
+                self.send_payload(int(kind), json.dumps(error).encode())
             elif kind == "malformed":
-                self._send(200, b'{"id": "c", "choices": [{"index": 0, "mess')
+                self.send_payload(200, b'{"id": "c", "choices": [{"index": 0, "mess')
             elif kind == "not_object":
-                self._send(200, b'["not", "an", "object"]')
+                self.send_payload(200, b'["not", "an", "object"]')
             elif kind == "close":
                 self.close_connection = True  # no status line, no body: the client sees a dropped connection
             else:
@@ -120,7 +111,7 @@ def _handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                 return
             listed = {"object": "list", "data": [{"id": server.model, "object": "model", "created": 0, "owned_by": "test",
                                                   "max_model_len": server.max_model_len}]}
-            self._send(200, json.dumps(listed).encode())
+            self.send_payload(200, json.dumps(listed).encode())
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -147,6 +138,6 @@ def _handler(server: FaultyServer) -> type[BaseHTTPRequestHandler]:
                     {"index": 0, "finish_reason": "length", "text": None if kind == "no_content" else text, "logprobs": logprobs}]
                 reply = {"id": "c", "object": "text_completion", "created": 0, "model": server.model, "choices": choices,
                          "usage": usage}
-            self._send(200, json.dumps(reply).encode())
+            self.send_payload(200, json.dumps(reply).encode())
 
     return Handler

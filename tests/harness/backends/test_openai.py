@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -17,24 +17,15 @@ from harness.backends.base import GenerationRequest
 from harness.backends.failures import RequestFailure, RequestsFailed
 from harness.backends.openai import OpenAIBackend
 from harness.errors import HarnessError
+from tests.fakes_http import QuietJSONHandler
 
 
-class ScriptedAPI(BaseHTTPRequestHandler):
+class ScriptedAPI(QuietJSONHandler):
     failures: list[int] = []  # status codes to answer before succeeding
     seen: list[dict] = []
 
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
     def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if status == 429:
-            self.send_header("retry-after-ms", "10")
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(body, status)
 
     def do_GET(self) -> None:
         self._send(200, {"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "x",
