@@ -5,7 +5,6 @@ with exit 2 and one line naming the file and field, and creates nothing outside 
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import yaml
 
 from harness.errors import HarnessError
 from harness.pathnames import MAX_LENGTH, safe_component, slugify
+from tests.clirun import run_cli
 
 BAD = {
     "empty": "",
@@ -77,17 +77,10 @@ def test_slugs_keep_their_old_spelling_and_never_leave_runs(tmp_path: Path) -> N
         assert (runs / slug).resolve().parent == runs
 
 
-def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     """`harness ARGS` in this process, as `main` runs it: the exit code and stderr."""
-    from harness.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["harness", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    return code, capsys.readouterr().err
+    code, _, err = run_cli(list(args), capsys)
+    return code, err
 
 
 SWEEP = {"name": "ok", "base_model": "tiny-random", "variants": [{"name": "control", "kind": "none"}],
@@ -132,7 +125,7 @@ def test_every_named_directory_refuses_unsafe_names(place, bad: str, tmp_path: P
     (inputs / "config.yaml").write_text(yaml.safe_dump(build(BAD[bad])))
     monkeypatch.chdir(work)
     before = _snapshot(tmp_path)
-    code, err = _cli(monkeypatch, capsys, *command)
+    code, err = _cli(capsys, *command)
     assert code == 2, err
     assert err.startswith("error: inputs/config.yaml: " + field) and err.count("\n") == 1 and "Traceback" not in err
     assert _snapshot(tmp_path) == before  # nothing created, inside or outside
@@ -142,7 +135,7 @@ def test_every_named_directory_refuses_unsafe_names(place, bad: str, tmp_path: P
 def test_variant_names_refuse_separators_and_climbs(bad: str, tmp_path: Path, monkeypatch, capsys) -> None:
     (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(_variant_name(VARIANT_BAD[bad])))
     monkeypatch.chdir(tmp_path)
-    code, err = _cli(monkeypatch, capsys, "sweep", "sweep.yaml")
+    code, err = _cli(capsys, "sweep", "sweep.yaml")
     assert code == 2 and err.startswith("error: sweep.yaml: variants[0]: 'name' must be") and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.yaml"]
 
@@ -153,7 +146,7 @@ def test_variant_names_refuse_separators_and_climbs(bad: str, tmp_path: Path, mo
 def test_a_board_looked_up_by_name_stays_in_the_board_folder(name: str, named: str, tmp_path: Path, monkeypatch,
                                                              capsys) -> None:
     monkeypatch.chdir(tmp_path)
-    code, err = _cli(monkeypatch, capsys, "leaderboard", "build", name)
+    code, err = _cli(capsys, "leaderboard", "build", name)
     assert code == 2 and named in err and err.count("\n") == 1
 
 

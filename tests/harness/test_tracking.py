@@ -7,7 +7,6 @@ The W&B tests use a recording stand-in for the `wandb` module; the tests marked 
 from __future__ import annotations
 
 import json
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 
 from harness.errors import HarnessError
 from harness.tracking import check_wandb_args, parse_report_to, require_trackers
+from tests.clirun import run_cli
 
 
 def _missing(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
@@ -26,17 +26,9 @@ def _missing(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     monkeypatch.setattr("harness.tracking.find_spec", lambda name: None if name in names else find_spec(name))
 
 
-def _harness(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    from harness.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["harness", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+def _harness(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code, out, err = run_cli(list(args), capsys)
+    return code, out + err
 
 
 class FakeWandb(types.ModuleType):
@@ -134,7 +126,7 @@ def test_commands_refuse_a_missing_tracker_before_writing(tiny_path: Path, tmp_p
                   "--report-to", "tensorboard"],
     }
     for name, command in commands.items():
-        code, printed = _harness(monkeypatch, capsys, *command)
+        code, printed = _harness(capsys, *command)
         assert code == 2 and "lc-harness[tracking]" in printed and "Traceback" not in printed, (name, printed)
     assert not (tmp_path / "out").exists()
 
@@ -180,7 +172,7 @@ def test_a_sweep_logs_every_finished_variant(fake_wandb: FakeWandb, tiny_path: P
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(yaml.safe_dump({"name": "tracked", "base_model": "tiny-random", "variants": [{"name": "control", "kind": "none"}],
                                      "eval": {"tasks": ["niah_single_1"], "lengths": [256], "limit": 1}}))
-    code, printed = _harness(monkeypatch, capsys, "sweep", str(sweep), "--wandb-args", "project=p")
+    code, printed = _harness(capsys, "sweep", str(sweep), "--wandb-args", "project=p")
     assert code == 0, printed
     assert fake_wandb.inits[0]["job_type"] == "sweep" and fake_wandb.inits[0]["name"] == "tracked"
     table = fake_wandb.logged[0]["results"]
