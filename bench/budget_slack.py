@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.lengths import format_length, parse_lengths
-from harness.prompt import PromptFormat
-from tasks import get_task
-from tasks.data import TaskOptions
-from tasks.ruler.tasks import ROWS
+from harness.core.lengths import format_length, parse_lengths
+from harness.core.prompt import PromptFormat
+from harness.tasks import get_task
+from harness.tasks.data import TaskOptions
+from harness.tasks.ruler.tasks import ROWS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def tokenizer_of(model: str):  # type: ignore[no-untyped-def]
     """The built-in model's tokenizer, without building its weights where that can be avoided."""
     if model == "smollm2-135m":
-        from harness.models.smollm2 import load_gguf_tokenizer
+        from harness.core.models.smollm2 import load_gguf_tokenizer
 
         return load_gguf_tokenizer()
-    from harness.backends.hf import load_tokenizer
-    from harness.models import BUILTINS
+    from harness.core.backends.hf import load_tokenizer
+    from harness.core.models import BUILTINS
 
     return load_tokenizer(str(BUILTINS[model].ensure()))
 

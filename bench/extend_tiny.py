@@ -13,13 +13,13 @@ import json
 import time
 from pathlib import Path
 
-from harness.backends.hf import HFBackend, load_tokenizer
-from harness.lengths import format_length
-from harness.models import BUILTINS
-from harness.models.tiny import retrieval_records
+from harness.core.backends.hf import HFBackend, load_tokenizer
+from harness.core.lengths import format_length
+from harness.core.models import BUILTINS
 from harness.runner import EvalConfig, evaluate
 from harness.train.rope import parse_rope
 from harness.train.spec import Stage, TrainSpec
+from harness.train.tiny import retrieval_records
 from harness.train.trainer import train
 
 LENGTHS = [512, 1024, 2048, 4096]

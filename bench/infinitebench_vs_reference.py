@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from tasks.infinitebench.task import SCORERS
+from harness.tasks.infinitebench.task import SCORERS
 
 
 class _RougeStandIn:
@@ -79,7 +79,7 @@ def main() -> None:
                 crashed[task] += 1
                 continue
             if task == "math_calc":
-                from tasks.infinitebench.metrics import math_calc
+                from harness.tasks.infinitebench.metrics import math_calc
 
                 ours = math_calc(pred, as_targets(task, label), skip_first=model == "gpt4")
             else:

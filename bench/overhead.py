@@ -17,12 +17,12 @@ from pathlib import Path
 
 import torch
 
-from harness.backends.hf import HFBackend
-from harness.models import BUILTINS
-from harness.prompt import PromptFormat
+from harness.core.backends.hf import HFBackend
+from harness.core.models import BUILTINS
+from harness.core.prompt import PromptFormat
 from harness.runner import EvalConfig, evaluate
 from harness.store import Store
-from tasks import get_task
+from harness.tasks import get_task
 
 
 def bare_generate(backend: HFBackend, texts: list[str], max_new: int, batch: int, special: bool) -> float:

@@ -13,12 +13,12 @@ import argparse
 import time
 from pathlib import Path
 
-from harness.backends.hf import load_tokenizer
-from harness.lengths import parse_lengths
-from harness.models import BUILTINS
-from harness.prompt import PromptFormat
-from tasks import get_task
-from tasks.data import TaskOptions
+from harness.core.backends.hf import load_tokenizer
+from harness.core.lengths import parse_lengths
+from harness.core.models import BUILTINS
+from harness.core.prompt import PromptFormat
+from harness.tasks import get_task
+from harness.tasks.data import TaskOptions
 
 
 def main() -> None:

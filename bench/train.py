@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.backends.hf import load_tokenizer
-from harness.models import BUILTINS
-from harness.models.tiny import retrieval_records
+from harness.core.backends.hf import load_tokenizer
+from harness.core.models import BUILTINS
 from harness.train.data import pack, prepare, real_token_share
 from harness.train.spec import Stage, TrainSpec
+from harness.train.tiny import retrieval_records
 from harness.train.trainer import build_dataset, load_model, make_trainer
 
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 if TYPE_CHECKING:
-    from harness.backends.base import Backend
+    from harness.core.backends.base import Backend
+    from harness.core.outputs import OutputLock
     from harness.judge import Judge
-    from harness.outputs import OutputLock
     from harness.results import Result
     from harness.runner import EvalConfig
 
@@ -79,7 +79,7 @@ class Prepared:
 
 
 def _options(value: Options, flag: str) -> dict[str, Any]:
-    from harness.model_args import parse_model_args
+    from harness.core.model_args import parse_model_args
 
     if value is None or isinstance(value, str):
         return parse_model_args(value, flag=flag)
@@ -116,7 +116,7 @@ def _chat_mode(args: EvalArgs) -> str:
 
 def task_arguments(args: EvalArgs) -> dict[str, Any]:
     """`--task-args` with the flags that are task arguments (`--num_fewshot`, `--depths`, `--truncate`, ...)."""
-    from harness.backend_options import merge_options
+    from harness.core.backend_options import merge_options
 
     extra = _options(args.task_args, "--task-args")
     for flag, value, least in (("--num_fewshot", args.num_fewshot, 0), ("--depth-steps", args.depth_steps, 1)):
@@ -127,7 +127,7 @@ def task_arguments(args: EvalArgs) -> dict[str, Any]:
         depths = args.depths.split(",") if isinstance(args.depths, str) else list(args.depths)
         flags["depths"] = [_depth(d) for d in depths if str(d).strip()]
     if args.truncate != "middle":  # only non-defaults enter task args (and so the fingerprints of existing runs stay)
-        from tasks.truncation import check_mode
+        from harness.tasks.truncation import check_mode
 
         flags["truncate"] = check_mode(args.truncate)
     if args.prompt_style is not None:
@@ -143,8 +143,8 @@ def _fewshot_note(task_names: list[str], task_args: dict[str, Any], num_fewshot:
     """Which tasks ignore `--num_fewshot` (those whose parameters have no shot count keep their own)."""
     if num_fewshot is None:
         return []
-    from tasks import get_task
-    from tasks.data import TaskOptions
+    from harness.tasks import get_task
+    from harness.tasks.data import TaskOptions
 
     options = TaskOptions(args=task_args)
     ignoring = [name for name in task_names if "num_fewshot" not in get_task(name, options).params]
@@ -156,17 +156,17 @@ def _fewshot_note(task_names: list[str], task_args: dict[str, Any], num_fewshot:
 
 def prepare(args: EvalArgs) -> Prepared:
     """Check every argument, then load the backend and the judge: (EvalConfig, backend, judge, output)."""
-    from harness.backend_options import backend_options
-    from harness.backends import load_backend
-    from harness.lengths import parse_lengths
-    from harness.limit import parse_limit
+    from harness.core.backend_options import backend_options
+    from harness.core.backends import load_backend
+    from harness.core.lengths import parse_lengths
+    from harness.core.limit import parse_limit
+    from harness.core.outputs import lock_output
+    from harness.core.pathnames import slugify
+    from harness.core.paths import default_db_path
     from harness.lmeval_compat import check_gen_kwargs, check_output_path, resolve_model
-    from harness.outputs import lock_output
-    from harness.pathnames import slugify
-    from harness.paths import default_db_path
     from harness.runner import RUN_FILE, EvalConfig, read_run_file
     from harness.store import Store
-    from tasks import resolve
+    from harness.tasks import resolve
 
     task_names = resolve(_names(args.tasks, "--tasks"))
     given = [args.lengths] if isinstance(args.lengths, int) else args.lengths
@@ -193,8 +193,8 @@ def prepare(args: EvalArgs) -> Prepared:
     from harness.tracking import check_wandb_args
 
     wandb_args = check_wandb_args(args.wandb_args)  # wandb missing or a bad key fails now, before any work
-    from tasks import check_tasks
-    from tasks.data import TaskOptions
+    from harness.tasks import check_tasks
+    from harness.tasks.data import TaskOptions
 
     data_dir = _data_dir(args.data_dir)
     # every task's data files read and checked now: a bad file fails before a model loads for nothing
@@ -246,7 +246,7 @@ def _data_dir(value: str | Path | None) -> Path | None:
 
 def _judge(spec: str, kwargs: dict[str, Any], model: str, model_kwargs: dict[str, Any], backend: Backend) -> Judge:
     """The judge: the evaluated backend itself when it is the same model with the same options, else its own."""
-    from harness.backends import load_backend
+    from harness.core.backends import load_backend
     from harness.judge import Judge
 
     own = {k: v for k, v in kwargs.items() if k != "batch_size"}

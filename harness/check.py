@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.registry import unknown_name
+from harness.core.errors import HarnessError
+from harness.core.registry import unknown_name
+from harness.core.significance import paired_test
+from harness.core.userfiles import check_type, read_json
 from harness.results import sample_rows
-from harness.significance import paired_test
-from harness.userfiles import check_type, read_json
 
 Cells = dict[tuple[str, int], dict[str, Any]]  # (task, length) -> {score, stderr, n, samples}
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 app = typer.Typer(
     help="lc-harness: evaluate long-context language models across context lengths.",
@@ -21,7 +21,7 @@ app.add_typer(models_app, name="models")
 
 
 def _store(db: Optional[Path]):  # type: ignore[no-untyped-def]
-    from harness.paths import default_db_path
+    from harness.core.paths import default_db_path
     from harness.store import Store
 
     return Store(db or default_db_path())
@@ -29,7 +29,7 @@ def _store(db: Optional[Path]):  # type: ignore[no-untyped-def]
 
 def _slug(model: str) -> str:
     """The default output directory's name for `model` (`runs/<slug>`): never `..`, a separator or a hidden name."""
-    from harness.pathnames import slugify
+    from harness.core.pathnames import slugify
 
     return slugify(model)
 
@@ -37,7 +37,7 @@ def _slug(model: str) -> str:
 def _version(value: bool) -> None:
     if value:
         from harness import __version__
-        from harness.provenance import git_sha
+        from harness.core.provenance import git_sha
 
         sha = git_sha()
         typer.echo(f"lc-harness {__version__}" + (f" (git {sha[:12]})" if sha else ""))
@@ -234,7 +234,7 @@ def models_list() -> None:
     """Show the built-in models and where they live."""
     from tabulate import tabulate
 
-    from harness.models import BUILTINS
+    from harness.core.models import BUILTINS
 
     rows = [[m.name, "built" if m.built else "not built", str(m.path), m.description] for m in BUILTINS.values()]
     typer.echo(tabulate(rows, headers=["model", "state", "path", "description"]))
@@ -246,10 +246,10 @@ def models_build(
     force: bool = typer.Option(False, "--force", help="rebuild even if it is already built"),
 ) -> None:
     """Build a built-in model into the cache (once; --force rebuilds)."""
-    from harness.models import BUILTINS
+    from harness.core.models import BUILTINS
 
     if name not in BUILTINS:
-        from harness.registry import unknown_name
+        from harness.core.registry import unknown_name
 
         raise unknown_name("built-in model", name, BUILTINS)
     model = BUILTINS[name]
@@ -269,7 +269,7 @@ def main() -> None:
     except HarnessError as error:
         if debug:
             raise
-        from harness.redaction import redact_text
+        from harness.core.redaction import redact_text
 
         typer.echo(f"error: {_one_line(redact_text(str(error)))}", err=True)  # a message may quote a URL's credentials
         sys.exit(2)
@@ -306,7 +306,7 @@ def synth_list() -> None:
     """Installed synthesis plugins (entry point group lc_harness.synth); broken ones are named with their error."""
     from tabulate import tabulate
 
-    from synth.plugin import discover
+    from harness.synth.plugin import discover
 
     found, broken = discover()
     rows = [[name, cls.description] for name, cls in sorted(found.items())]
@@ -329,14 +329,14 @@ def synth_run(
     seed: int = typer.Option(0, help="seed of the plugin's random choices"),
 ) -> None:
     """Run a plugin; a rerun after a crash reuses every cached LLM call."""
-    from harness.backend_options import backend_options
-    from harness.configfile import read_config_file
-    from harness.model_args import parse_model_args
-    from synth.run import synthesize
+    from harness.core.backend_options import backend_options
+    from harness.core.configfile import read_config_file
+    from harness.core.model_args import parse_model_args
+    from harness.synth.run import synthesize
 
     sources: list = []
     if corpus is not None:
-        from synth.corpus import read_corpus_file
+        from harness.synth.corpus import read_corpus_file
 
         sources = read_corpus_file(corpus)
     kwargs = backend_options(generator, parse_model_args(model_args), base_url=base_url, tokenizer=tokenizer)
@@ -357,9 +357,9 @@ def synth_stats(out: Path = typer.Argument(..., help="an output directory of `ha
     """Sizes, lengths, diversity (and the plugin's own statistics) of a synthesized dataset."""
     import json
 
-    from harness.userfiles import read_json_object
-    from synth.plugin import get_plugin
-    from synth.stats import dataset_stats, read_records
+    from harness.core.userfiles import read_json_object
+    from harness.synth.plugin import get_plugin
+    from harness.synth.stats import dataset_stats, read_records
 
     stats = dataset_stats(read_records(out / "data.jsonl"))
     saved = out / "stats.json"
@@ -421,10 +421,10 @@ def leaderboard_build(
                                                      "(default runs/leaderboards/NAME)"),
 ) -> None:
     """Print the board; write Markdown, CSV, the HTML page and a baseline for `harness check`."""
-    from leaderboards.collect import collect
-    from leaderboards.config import default_output, read_board
-    from leaderboards.render import terminal
-    from leaderboards.write import write_board
+    from harness.leaderboards.collect import collect
+    from harness.leaderboards.config import default_output, read_board
+    from harness.leaderboards.render import terminal
+    from harness.leaderboards.write import write_board
 
     config = read_board(board)
     out = output or default_output(config)  # the name is checked before it becomes a directory
@@ -449,7 +449,7 @@ def check(
     from tabulate import tabulate
 
     from harness.check import cells_of_results, compare, load_baseline, resolve_results
-    from harness.lengths import format_length
+    from harness.core.lengths import format_length
 
     if not 0 < alpha < 1:
         raise HarnessError(f"--alpha {alpha}: must be in (0, 1)")

@@ -15,11 +15,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.backends.base import Backend, GenerationRequest
-from harness.backends.failures import RequestFailure, settle
-from harness.paths import cache_dir
-from harness.prompt import PromptFormat, as_text
-from harness.types import Message
+from harness.core.backends.base import Backend, GenerationRequest
+from harness.core.backends.failures import RequestFailure, settle
+from harness.core.paths import cache_dir
+from harness.core.prompt import PromptFormat, as_text
+from harness.core.types import Message
 
 
 class Judge:

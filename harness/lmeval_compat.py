@@ -5,7 +5,7 @@
 - `--model local-chat-completions|openai-chat-completions|local-completions|openai-completions
   --model_args model=NAME,base_url=URL,num_concurrent=N`: our `openai:NAME` with `mode` chat or completions;
   lm-eval's endpoint URL (`.../v1/chat/completions`) becomes the API base (`.../v1`).
-- `--limit 0.1`: a fraction of each task's samples (`harness.limit`).
+- `--limit 0.1`: a fraction of each task's samples (`harness.core.limit`).
 - `--gen_kwargs`: only the greedy settings we use anyway are accepted (see `check_gen_kwargs`).
 - `--output_path`: a directory (`check_output_path`); lm-eval's results-file form (`x.json`) is refused.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 LOCAL_TYPES = {"hf": "", "hf-auto": "", "huggingface": "", "vllm": "vllm:"}
 API_TYPES = {"local-chat-completions": "chat", "openai-chat-completions": "chat",

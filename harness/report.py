@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from harness.lengths import format_length
+from harness.core.lengths import format_length
 from harness.results import Result, group_label
-from tasks.base import mean
+from harness.tasks.base import mean
 
 
 def result_table(result: Result, fmt: str = "simple") -> str:

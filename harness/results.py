@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.core.types import SCHEMA_VERSION, ScoredSample
+from harness.core.userfiles import json_type, read_json
 from harness.scored_lines import scored_rows
-from harness.types import SCHEMA_VERSION, ScoredSample
-from harness.userfiles import json_type, read_json
-from tasks.base import Task, mean, stderr_of_mean
+from harness.tasks.base import Task, mean, stderr_of_mean
 
 
 @dataclass

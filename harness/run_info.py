@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness.limit import sample_count
-from tasks.base import Task
-from tasks.data import TaskOptions
+from harness.core.limit import sample_count
+from harness.tasks.base import Task
+from harness.tasks.data import TaskOptions
 
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.gguf")
 
@@ -48,8 +48,8 @@ def task_info(task: Task, limit: int | float | None) -> dict[str, Any]:
 
 def builtin_weights(model: str) -> dict[str, Any] | None:
     """For a built-in model (`tiny`, `hf:tiny`, `vllm:smollm2-135m`): its name and the sha256 of each weight file."""
-    from harness.backends import BACKENDS
-    from harness.models import BUILTINS
+    from harness.core.backends import BACKENDS
+    from harness.core.models import BUILTINS
 
     prefix, sep, rest = model.partition(":")
     name = rest if sep and prefix in BACKENDS else model

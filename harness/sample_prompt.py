@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.paths import cache_dir
+from harness.core.errors import HarnessError
+from harness.core.paths import cache_dir
+from harness.core.types import Sample, ScoredSample
 from harness.scored_lines import scored_rows
-from harness.types import Sample, ScoredSample
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _cached(key: str, record: ScoredSample) -> Sample | None:
 
 
 def _tokenizer(config: dict[str, Any]) -> Any:
-    from harness.backends.hf import load_tokenizer
+    from harness.core.backends.hf import load_tokenizer
 
     name = config.get("tokenizer")
     if not name or name == "none":
@@ -74,9 +74,9 @@ def _tokenizer(config: dict[str, Any]) -> Any:
 
 def sample_prompt(output: Path, config: dict[str, Any], sample_id: str) -> SamplePrompt:
     """The prompt of sample `sample_id` of the run in `output` whose results config is `config`."""
-    from harness.prompt import PromptFormat
-    from tasks import get_task
-    from tasks.data import TaskOptions
+    from harness.core.prompt import PromptFormat
+    from harness.tasks import get_task
+    from harness.tasks.data import TaskOptions
 
     record = find_record(output, sample_id)
     tokenizer = _tokenizer(config)
@@ -96,7 +96,7 @@ def sample_prompt(output: Path, config: dict[str, Any], sample_id: str) -> Sampl
 
 
 def _plain(sample: Sample) -> str:
-    from harness.prompt import as_messages
+    from harness.core.prompt import as_messages
 
     turns = [f"[{m['role']}]\n{m['content']}" for m in as_messages(sample.prompt)]
     return "\n\n".join(turns) + (f"\n\n[assistant]\n{sample.answer_prefix}" if sample.answer_prefix else "")

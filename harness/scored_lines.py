@@ -1,14 +1,14 @@
 """The lines of `OUTPUT/samples/<task>.jsonl` (one `ScoredSample` each), read by the runner on a rerun,
 by `harness check`, `harness show --sample` and the leaderboards: each line's shape is checked, and a
-bad line is skipped and reported (`harness.jsonl`) while every good line is kept."""
+bad line is skipped and reported (`harness.core.jsonl`) while every good line is kept."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from harness.jsonl import expect, expect_strings, read_jsonl, stderr_report
-from harness.types import ScoredSample
+from harness.core.jsonl import expect, expect_strings, read_jsonl, stderr_report
+from harness.core.types import ScoredSample
 
 
 def check_scored(data: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError
-from harness.outputs import ensure_dir
-from harness.redaction import redact
+from harness.core.errors import HarnessError
+from harness.core.outputs import ensure_dir
+from harness.core.redaction import redact
 from harness.results import Result
 
 SCHEMA = """

@@ -6,20 +6,20 @@ import json
 
 from tabulate import tabulate
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 LIST_VALUES = ("list", "list_tasks", "list_groups")  # lm-eval's `--tasks list` (and its narrower forms)
 
 
 def _groups_of(name: str) -> str:
-    from tasks import GROUPS
+    from harness.tasks import GROUPS
 
     return ",".join(g for g, group in GROUPS.items() if name in group.tasks)
 
 
 def task_table(names: list[str]) -> str:
     """One row per task: its groups, metric and generation budget."""
-    from tasks import get_task
+    from harness.tasks import get_task
 
     rows = []
     for name in names:
@@ -29,14 +29,14 @@ def task_table(names: list[str]) -> str:
 
 
 def groups_line() -> str:
-    from tasks import GROUPS
+    from harness.tasks import GROUPS
 
     return "groups: " + ", ".join(f"{g} ({len(group.tasks)} tasks)" for g, group in GROUPS.items())
 
 
 def listing(what: str = "list") -> str:
     """Every task and group (`list`), only the tasks (`list_tasks`) or only the groups (`list_groups`)."""
-    from tasks import GROUPS, TASKS
+    from harness.tasks import GROUPS, TASKS
 
     if what == "list_groups":
         return tabulate([[g, len(group.tasks), group.description] for g, group in GROUPS.items()],
@@ -47,9 +47,9 @@ def listing(what: str = "list") -> str:
 
 def describe(name: str) -> str:
     """A group: its description and its tasks' table. A task: its settings, parameters and version."""
-    from harness.limit import sample_count
+    from harness.core.limit import sample_count
     from harness.run_info import task_version
-    from tasks import GROUPS, TASKS, get_task, resolve
+    from harness.tasks import GROUPS, TASKS, get_task, resolve
 
     if name in GROUPS:
         group = GROUPS[name]

@@ -15,9 +15,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from harness.errors import HarnessError
-from harness.lengths import format_length
-from harness.redaction import redact, redact_text
+from harness.core.errors import HarnessError
+from harness.core.lengths import format_length
+from harness.core.redaction import redact, redact_text
 
 if TYPE_CHECKING:
     from harness.results import Result
@@ -55,7 +55,7 @@ def require_trackers(names: tuple[str, ...], flag: str = "--report-to") -> None:
 
 def parse_wandb_args(text: str | None, flag: str = "--wandb-args") -> dict[str, Any]:
     """`project=P,mode=offline,...` -> keyword arguments of `wandb.init`; unknown keys are an error."""
-    from harness.model_args import parse_model_args
+    from harness.core.model_args import parse_model_args
 
     args = parse_model_args(text, flag=flag)
     unknown = sorted(set(args) - set(WANDB_INIT_ARGS))

@@ -9,18 +9,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.lengths import format_length
-from harness.pathnames import safe_component
-from harness.redaction import redact
-from harness.registry import did_you_mean
+from harness.core.errors import HarnessError
+from harness.core.lengths import format_length
+from harness.core.pathnames import safe_component
+from harness.core.redaction import redact
+from harness.core.registry import did_you_mean
+from harness.core.significance import confidence_interval, paired_test
+from harness.core.userfiles import check_type, read_json_object
+from harness.leaderboards.config import BoardConfig, Column
 from harness.results import sample_rows
-from harness.significance import confidence_interval, paired_test
-from harness.userfiles import check_type, read_json_object
-from leaderboards.config import BoardConfig, Column
-from tasks import GROUPS
-from tasks.base import mean
-from tasks.niah.heatmap import needle_depth
+from harness.tasks import GROUPS
+from harness.tasks.base import mean
+from harness.tasks.niah.heatmap import needle_depth
 
 Scores = dict[str, float]  # sample id -> score
 DEPTH_BIN = 10  # heatmap rows: RULER's random needle depths to the nearest 10% (classic niah grid depths kept)

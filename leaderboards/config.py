@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.lengths import parse_lengths
-from harness.pathnames import safe_component
-from harness.registry import unknown_field, unknown_name
+from harness.core.errors import HarnessError
+from harness.core.lengths import parse_lengths
+from harness.core.pathnames import safe_component
+from harness.core.registry import unknown_field, unknown_name
 
 BOARD_DIR = Path(__file__).parent
 
@@ -101,7 +101,7 @@ def default_output(config: BoardConfig) -> Path:
 
 
 def read_board(name_or_path: str) -> BoardConfig:
-    from harness.configfile import read_config_file
+    from harness.core.configfile import read_config_file
 
     path = find_board(name_or_path)
     return parse_board(read_config_file(path), str(path))

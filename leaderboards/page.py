@@ -11,9 +11,9 @@ import json
 from html import escape
 from typing import Any
 
-from harness.lengths import format_length
-from leaderboards.collect import Board, Cell
-from leaderboards.render import footer, mark
+from harness.core.lengths import format_length
+from harness.leaderboards.collect import Board, Cell
+from harness.leaderboards.render import footer, mark
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}

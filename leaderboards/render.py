@@ -9,7 +9,7 @@ import json
 
 from tabulate import tabulate
 
-from leaderboards.collect import Board, Cell
+from harness.leaderboards.collect import Board, Cell
 
 UP, DOWN = "▲", "▼"
 

@@ -9,10 +9,10 @@ import secrets
 import shutil
 from pathlib import Path
 
-from harness.errors import HarnessError
-from leaderboards.collect import Board
-from leaderboards.page import page
-from leaderboards.render import baseline_json, markdown, to_csv
+from harness.core.errors import HarnessError
+from harness.leaderboards.collect import Board
+from harness.leaderboards.page import page
+from harness.leaderboards.render import baseline_json, markdown, to_csv
 
 BOARD_FILES = ("board.md", "board.csv", "index.html", "baseline.json")
 

@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import HarnessError
-from synth.corpus import Document
-from synth.llm import Generator
+from harness.core.errors import HarnessError
+from harness.synth.corpus import Document
+from harness.synth.llm import Generator
 
 
 @dataclass

@@ -12,9 +12,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError
-from harness.registry import unknown_field
-from harness.userfiles import check_type, iter_jsonl, read_text, read_yaml
+from harness.core.errors import HarnessError
+from harness.core.registry import unknown_field
+from harness.core.userfiles import check_type, iter_jsonl, read_text, read_yaml
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 TFIDF = "tfidf"
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
-from harness.backends.base import Backend, GenerationRequest
-from harness.backends.failures import RequestFailure, settle
-from harness.errors import HarnessError
-from harness.prompt import PromptFormat, as_text
-from harness.types import Message
+from harness.core.backends.base import Backend, GenerationRequest
+from harness.core.backends.failures import RequestFailure, settle
+from harness.core.errors import HarnessError
+from harness.core.prompt import PromptFormat, as_text
+from harness.core.types import Message
 
 T = TypeVar("T")
 

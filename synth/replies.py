@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 
-from synth.llm import ParseError
+from harness.synth.llm import ParseError
 
 
 def first_json(reply: str) -> Any:

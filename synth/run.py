@@ -3,7 +3,7 @@
 Records stream to `data.jsonl.partial` and the file is renamed when the run completes; a killed
 run is simply rerun: every LLM call it finished is in the cache (`OUT/llm_cache.sqlite`), so the
 rerun reproduces the same records without asking again (the hit count is in stats.json). One run
-writes an output at a time: `OUT/.lock` (harness.outputs) refuses a second writer at once, and dies
+writes an output at a time: `OUT/.lock` (harness.core.outputs) refuses a second writer at once, and dies
 with its process, so a killed run is rerun as before.
 """
 
@@ -19,15 +19,15 @@ from typing import Any, Iterator
 
 from tqdm import tqdm
 
-from harness.errors import HarnessError
-from harness.outputs import OutputLock, lock_output
-from harness.provenance import environment
-from harness.redaction import redact
-from synth.context import SynthContext
-from synth.corpus import Document, corpus_digest
-from synth.llm import Generator
-from synth.plugin import SynthPlugin
-from synth.stats import dataset_stats, read_records
+from harness.core.errors import HarnessError
+from harness.core.outputs import OutputLock, lock_output
+from harness.core.provenance import environment
+from harness.core.redaction import redact
+from harness.synth.context import SynthContext
+from harness.synth.corpus import Document, corpus_digest
+from harness.synth.llm import Generator
+from harness.synth.plugin import SynthPlugin
+from harness.synth.stats import dataset_stats, read_records
 
 SCHEMA_VERSION = 1
 
@@ -93,9 +93,9 @@ def synthesize(plugin: str, config: dict[str, Any], source: str, out: Path, corp
     """Load plugin `plugin` with `config` (from `source`, named in errors), check the whole of it
     (synth.preflight), then load its corpus and (if it calls a model) the generator backend, and run
     it into `out`; returns the stats."""
-    from harness.backends import load_backend
-    from synth.corpus import load_corpus
-    from synth.preflight import prepare
+    from harness.core.backends import load_backend
+    from harness.synth.corpus import load_corpus
+    from harness.synth.preflight import prepare
 
     instance, settings = prepare(plugin, config, source, corpus, corpus_where, generator)
     # a file there, no write access, or another process writing it fails before the corpus and model load

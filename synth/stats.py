@@ -10,9 +10,9 @@ import statistics
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.errors import HarnessError
-from harness.jsonl import expect, expect_messages, read_jsonl
-from synth.embed import dispersion, embed
+from harness.core.errors import HarnessError
+from harness.core.jsonl import expect, expect_messages, read_jsonl
+from harness.synth.embed import dispersion, embed
 
 
 def distinct_n(texts: Iterable[str], n: int) -> float:

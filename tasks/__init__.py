@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
-from harness.errors import HarnessError
-from harness.registry import Registry
-from tasks.base import Task
-from tasks.data import TaskOptions
+from harness.core.errors import HarnessError
+from harness.core.registry import Registry
+from harness.tasks.base import Task
+from harness.tasks.data import TaskOptions
 
 TaskFactory = Callable[[TaskOptions], Task]
 TASKS: Registry[TaskFactory] = Registry("task")
@@ -30,8 +30,8 @@ GROUPS: dict[str, Group] = {}
 
 
 def _register_ruler() -> None:
-    from tasks.ruler.aggregate import ruler_summary
-    from tasks.ruler.tasks import ROWS, ruler_task
+    from harness.tasks.ruler.aggregate import ruler_summary
+    from harness.tasks.ruler.tasks import ROWS, ruler_task
 
     for name in ROWS:
         TASKS.register(name, partial(_call_with_options, ruler_task, name))
@@ -43,14 +43,14 @@ def _call_with_options(factory: Callable[[str, TaskOptions], Task], name: str, o
 
 
 def _register_niah() -> None:
-    from tasks.niah.task import niah_task
+    from harness.tasks.niah.task import niah_task
 
     TASKS.register("niah", lambda options: niah_task("niah", "single", options))
     TASKS.register("niah_multi", lambda options: niah_task("niah_multi", "multi", options))
 
 
 def _register_infinitebench() -> None:
-    from tasks.infinitebench.task import TASK_NAMES, infinitebench_task
+    from harness.tasks.infinitebench.task import TASK_NAMES, infinitebench_task
 
     for name in TASK_NAMES:
         TASKS.register(f"infinitebench_{name}", partial(_call_with_options, infinitebench_task, name))
@@ -58,7 +58,7 @@ def _register_infinitebench() -> None:
 
 
 def _register_longbench() -> None:
-    from tasks.longbench.task import DATASETS, E_DATASETS, longbench_task
+    from harness.tasks.longbench.task import DATASETS, E_DATASETS, longbench_task
 
     for name in DATASETS:
         TASKS.register(f"longbench_{name}", partial(_call_with_options, longbench_task, name))
@@ -69,7 +69,7 @@ def _register_longbench() -> None:
 
 
 def _register_mmlu() -> None:
-    from tasks.mmlu.task import mmlu_task, subjects
+    from harness.tasks.mmlu.task import mmlu_task, subjects
 
     names = sorted(subjects())
     for name in names:
@@ -81,13 +81,13 @@ def _register_mmlu() -> None:
 
 
 def _register_gsm8k() -> None:
-    from tasks.gsm8k.task import gsm8k_task
+    from harness.tasks.gsm8k.task import gsm8k_task
 
     TASKS.register("gsm8k", gsm8k_task)
 
 
 def _register_longbench_chat() -> None:
-    from tasks.longbench_chat.task import longbench_chat_task
+    from harness.tasks.longbench_chat.task import longbench_chat_task
 
     TASKS.register("longbench_chat", longbench_chat_task)
 

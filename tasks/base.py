@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
-from harness.prompt import TokenCosts
-from harness.types import Message, Prompt, Sample, ScoredSample
-from tasks.data import GENERATED, DataSource
+from harness.core.prompt import TokenCosts
+from harness.core.types import Message, Prompt, Sample, ScoredSample
+from harness.tasks.data import GENERATED, DataSource
 
 
 class Counter(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 P = TypeVar("P")
 

@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.userfiles import check_type, iter_jsonl
+from harness.core.errors import HarnessError
+from harness.core.userfiles import check_type, iter_jsonl
 
 
 @dataclass(frozen=True)

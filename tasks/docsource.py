@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.errors import HarnessError
-from harness.userfiles import iter_jsonl
-from tasks.data import DataSource, Schema, TaskOptions, check_fields, file_digest, hub_source, local_source
+from harness.core.errors import HarnessError
+from harness.core.userfiles import iter_jsonl
+from harness.tasks.data import DataSource, Schema, TaskOptions, check_fields, file_digest, hub_source, local_source
 
 
 @dataclass(frozen=True)

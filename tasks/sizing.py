@@ -20,10 +20,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from harness.prompt import TokenCosts
-from harness.types import Prompt, Sample, sample_id
-from tasks.base import Counter
-from tasks.budget import Fitted, fit_to_budget
+from harness.core.prompt import TokenCosts
+from harness.core.types import Prompt, Sample, sample_id
+from harness.tasks.base import Counter
+from harness.tasks.budget import Fitted, fit_to_budget
 
 
 class UnitSequence:

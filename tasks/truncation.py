@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from harness.errors import HarnessError
-from harness.types import Prompt
-from tasks.base import Counter
+from harness.core.errors import HarnessError
+from harness.core.types import Prompt
+from harness.tasks.base import Counter
 
 MODES = ("middle", "left", "skip")
 

@@ -30,7 +30,7 @@ def run_cli(argv: list[str], capfd: pytest.CaptureFixture[str]) -> tuple[int, st
 
 def lock_then_kill_9(out: Path, command: str, flag: str) -> None:
     """A separate process takes the output lock of `command` on `out`, then dies by SIGKILL holding it."""
-    code = ("import os, sys; from pathlib import Path; from harness.outputs import lock_output; "
+    code = ("import os, sys; from pathlib import Path; from harness.core.outputs import lock_output; "
             f"lock = lock_output(Path(sys.argv[1]), {command!r}, {flag!r}); print('held', flush=True); "
             "os.kill(os.getpid(), 9)")
     done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)

@@ -19,14 +19,14 @@ def _isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def tiny_path() -> Path:
-    from harness.models import BUILTINS
+    from harness.core.models import BUILTINS
 
     return BUILTINS["tiny-random"].ensure()
 
 
 @pytest.fixture(scope="session")
 def tiny_backend(tiny_path: Path):  # type: ignore[no-untyped-def]
-    from harness.backends.hf import HFBackend
+    from harness.core.backends.hf import HFBackend
 
     return HFBackend(str(tiny_path), batch_size=4)
 
@@ -39,7 +39,7 @@ def tokenizer(tiny_backend):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def chat_tokenizer(tiny_path: Path):  # type: ignore[no-untyped-def]
     """SmolLM2's tokenizer with its chat template (the tiny model's copy has none)."""
-    from harness.models.smollm2 import load_gguf_tokenizer
+    from harness.core.models.smollm2 import load_gguf_tokenizer
 
     return load_gguf_tokenizer()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Sequence
 
-from harness.backends.base import Backend, Generation, GenerationRequest, Loglikelihood, LoglikelihoodRequest
+from harness.core.backends.base import Backend, Generation, GenerationRequest, Loglikelihood, LoglikelihoodRequest
 
 
 class ScriptedBackend(Backend):

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.types import ScoredSample
 from harness.results import Result
-from harness.types import ScoredSample
 from tests.clirun import run_cli
 from tests.test_bad_input_data import CHAT, assert_one_error_line
 

@@ -401,7 +401,7 @@ def test_a_cuda_device_this_machine_lacks_is_refused(tiny_path: Path, capfd: pyt
 def test_data_errors_come_before_the_model_loads(tmp_path: Path, tiny_path: Path, capfd: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A bad data file is reported without loading the evaluated model (no backend is built)."""
-    import harness.backends as backends
+    import harness.core.backends as backends
 
     def no_loading(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded before the data was checked")

@@ -15,14 +15,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.backends.base import Backend
-from harness.errors import HarnessError
+from harness.core.backends.base import Backend
+from harness.core.errors import HarnessError
+from harness.core.outputs import OutputLock, ensure_dir, lock_output
+from harness.core.prompt import ChatMode, PromptFormat
+from harness.core.provenance import environment
+from harness.core.redaction import redact
+from harness.core.types import SCHEMA_VERSION, ScoredSample
+from harness.core.userfiles import json_type, read_json
 from harness.judge import Judge
 from harness.lmeval_export import write_lm_eval
-from harness.outputs import OutputLock, ensure_dir, lock_output
-from harness.prompt import ChatMode, PromptFormat
-from harness.provenance import environment
-from harness.redaction import redact
 from harness.results import Result, aggregate, group_scores
 from harness.run_info import run_info
 from harness.runner.execute import execute
@@ -30,10 +32,8 @@ from harness.runner.plan import build_work, check_lengths
 from harness.runner.sample_cache import SampleCache
 from harness.runner.samples_log import SampleLog
 from harness.store import Store
-from harness.types import SCHEMA_VERSION, ScoredSample
-from harness.userfiles import json_type, read_json
-from tasks import GROUPS, get_task
-from tasks.data import TaskOptions
+from harness.tasks import GROUPS, get_task
+from harness.tasks.data import TaskOptions
 
 RUN_FILE = "run.json"
 
@@ -45,7 +45,7 @@ class EvalConfig:
     model: str
     tasks: list[str]
     lengths: list[int]
-    limit: int | float | None = None  # a count, or a fraction of each task's samples (harness.limit)
+    limit: int | float | None = None  # a count, or a fraction of each task's samples (harness.core.limit)
     seed: int = 42
     chat_template: ChatMode = "auto"
     model_args: dict[str, Any] = field(default_factory=dict)

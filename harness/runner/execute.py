@@ -1,6 +1,6 @@
 """Phases 2-4: schedule work into batches, generate, score, and stream each batch to disk.
 
-A request that failed after the backend's own retries (`harness.backends.failures`) makes its
+A request that failed after the backend's own retries (`harness.core.backends.failures`) makes its
 sample a failed record (`error`, no score) and the run goes on; a rerun into the same output
 computes the failed samples again. When the backend says its server is gone, the batch in hand is
 written first and the run then stops with one line.
@@ -15,15 +15,15 @@ from typing import Iterator
 
 from tqdm import tqdm
 
-from harness.backends.base import Backend, LoglikelihoodRequest
-from harness.backends.failures import RequestFailure, settle
-from harness.errors import HarnessError
+from harness.core.backends.base import Backend, LoglikelihoodRequest
+from harness.core.backends.failures import RequestFailure, settle
+from harness.core.errors import HarnessError
+from harness.core.lengths import format_length
+from harness.core.redaction import redact_text
+from harness.core.types import ScoredSample
 from harness.judge import Judge
-from harness.lengths import format_length
-from harness.redaction import redact_text
 from harness.runner.plan import WorkItem
 from harness.runner.samples_log import SampleLog
-from harness.types import ScoredSample
 
 MAX_OUTPUT_CHARS = 100_000  # an enormous output is scored in full but stored cut to this
 MAX_ERROR_CHARS = 300  # a failed sample's reason, as stored

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from harness.errors import HarnessError
-from harness.lengths import format_length
-from harness.limit import sample_count
-from harness.prompt import ChatMode, PromptFormat
+from harness.core.errors import HarnessError
+from harness.core.lengths import format_length
+from harness.core.limit import sample_count
+from harness.core.prompt import ChatMode, PromptFormat
+from harness.core.types import Sample
 from harness.runner.sample_cache import SampleCache, cache_key
-from harness.types import Sample
-from tasks.base import Task
-from tasks.data import TaskOptions
+from harness.tasks.base import Task
+from harness.tasks.data import TaskOptions
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def build_work(
     """Every (task, length, index) sample not in `done`, with its prompt sized and counted.
 
     Real-document tasks hold a fixed number of samples: `n` (or the task's default) is capped by it; a
-    fractional `n` is that share of the task's own count (`harness.limit.sample_count`).
+    fractional `n` is that share of the task's own count (`harness.core.limit.sample_count`).
     Samples whose `meta["skipped"]` gives a reason are counted, not run."""
     options = options or TaskOptions()
     shared = PromptFormat.create(tokenizer, chat_mode)

@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.jsonl import BadRecord, append_jsonl, expect, expect_messages, expect_strings, read_jsonl, stderr_report
-from harness.paths import cache_dir
-from harness.prompt import PromptFormat
-from harness.types import SCHEMA_VERSION, Sample
-from tasks.base import Task
-from tasks.data import TaskOptions
+from harness.core.jsonl import BadRecord, append_jsonl, expect, expect_messages, expect_strings, read_jsonl, stderr_report
+from harness.core.paths import cache_dir
+from harness.core.prompt import PromptFormat
+from harness.core.types import SCHEMA_VERSION, Sample
+from harness.tasks.base import Task
+from harness.tasks.data import TaskOptions
 
 
 def cache_key(task: Task, options: TaskOptions, fmt: PromptFormat, length: int, seed: int) -> str:

@@ -3,7 +3,7 @@
 Each batch is appended, flushed and fsynced, so a kill -9 loses at most the batch in flight; a
 torn last line (the process died mid-write) is cut off on read and computed again by the rerun. A
 bad line anywhere else (garbage, not UTF-8, JSON of the wrong shape) costs that sample only: it is
-reported with its line number and computed again, every other line is kept (`harness.jsonl`).
+reported with its line number and computed again, every other line is kept (`harness.core.jsonl`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.jsonl import append_jsonl, read_jsonl, stderr_report
+from harness.core.jsonl import append_jsonl, read_jsonl, stderr_report
+from harness.core.types import ScoredSample
 from harness.scored_lines import check_scored
-from harness.types import ScoredSample
 
 
 class SampleLog:

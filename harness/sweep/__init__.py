@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.outputs import ensure_dir
-from harness.redaction import redact
-from harness.registry import did_you_mean
+from harness.core.errors import HarnessError
+from harness.core.outputs import ensure_dir
+from harness.core.redaction import redact
+from harness.core.registry import did_you_mean
 from harness.sweep.config import SweepConfig
 from harness.sweep.executors import ChainResult, run_local, run_ray
 from harness.sweep.preflight import check_sweep

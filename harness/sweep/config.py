@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.pathnames import safe_component
-from harness.redaction import find_secrets
-from harness.registry import unknown_field
+from harness.core.errors import HarnessError
+from harness.core.pathnames import safe_component
+from harness.core.redaction import find_secrets
+from harness.core.registry import unknown_field
 
 TRAIN_FIELDS = {"rope", "stages", "learning_rate", "warmup_ratio", "lr_scheduler", "weight_decay", "grad_accum", "packing",
                 "batch_size", "loss_normalization", "lora", "max_position_embeddings", "seed", "save_steps", "resources",
@@ -111,7 +111,7 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
 
 
 def read_sweep(path: Path) -> SweepConfig:
-    from harness.configfile import read_config_file
+    from harness.core.configfile import read_config_file
 
     if not Path(path).exists():
         raise HarnessError(f"sweep config {path} does not exist{_near_configs(Path(path))}")
@@ -120,7 +120,7 @@ def read_sweep(path: Path) -> SweepConfig:
 
 def _near_configs(path: Path) -> str:
     """`"; did you mean sweeps/x.yaml?"` for config files beside `path` or in `sweeps/` named like it."""
-    from harness.registry import close_matches
+    from harness.core.registry import close_matches
 
     candidates = {str(p): p.stem for folder in {path.parent, Path("sweeps")} if folder.is_dir()
                   for p in sorted(folder.iterdir()) if p.suffix in (".yaml", ".yml", ".json")}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.sweep.config import SweepConfig, Variant
 
 
@@ -23,8 +23,8 @@ def check_sweep(config: SweepConfig, variants: list[Variant]) -> None:
 
 
 def check_synth(config: SweepConfig, index: int, variant: Variant) -> None:
-    from synth.plugin import get_plugin
-    from synth.preflight import prepare
+    from harness.synth.plugin import get_plugin
+    from harness.synth.preflight import prepare
 
     where = f"{config.source}: variants[{index}] ({variant.name}).synth"
     synth = variant.synth
@@ -55,7 +55,7 @@ def check_train(config: SweepConfig) -> None:
 
 def check_eval(config: SweepConfig) -> None:
     from harness.sweep.stages import eval_config
-    from tasks import check_tasks
+    from harness.tasks import check_tasks
 
     params = {k: v for k, v in config.eval.items() if k != "resources"}
     try:
@@ -69,11 +69,11 @@ def check_eval(config: SweepConfig) -> None:
 def _first_samples(evaluation: Any) -> None:
     """Sample 0 of each task at its smallest length, counted with the base model's tokenizer (a
     transformers model; other backends are not loaded here): a length too small fails now."""
-    from harness.backends import parse_model_spec
-    from harness.backends.hf import load_tokenizer
-    from harness.lengths import format_length
-    from harness.prompt import PromptFormat
-    from tasks import get_task
+    from harness.core.backends import parse_model_spec
+    from harness.core.backends.hf import load_tokenizer
+    from harness.core.lengths import format_length
+    from harness.core.prompt import PromptFormat
+    from harness.tasks import get_task
 
     spec = parse_model_spec(evaluation.model)
     if spec.backend != "hf":

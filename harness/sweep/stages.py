@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from harness.errors import HarnessError
-from harness.jsonl import stderr_report
-from harness.redaction import redact, redact_text
+from harness.core.errors import HarnessError
+from harness.core.jsonl import stderr_report
+from harness.core.redaction import redact, redact_text
+from harness.core.userfiles import json_type
 from harness.sweep.config import SweepConfig, Variant
-from harness.userfiles import json_type
 
 if TYPE_CHECKING:
     from harness.runner import EvalConfig
@@ -165,7 +165,7 @@ def run_stage(stage: Stage, root: Path, log: Callable[[str], None] = print) -> d
 
 
 def _synth(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
-    from synth.run import synthesize
+    from harness.synth.run import synthesize
 
     stats = synthesize(params["plugin"], dict(params.get("config", {})), f"sweep synth {params['plugin']}", out / "data",
                        list(params.get("corpus", [])), int(params.get("seed", 0)), params.get("generator"),
@@ -205,9 +205,9 @@ def _train(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, An
 
 def eval_config(params: dict[str, Any], model: str) -> EvalConfig:
     """The eval stage's `EvalConfig` for `model` (also built for the base model to check a sweep before it runs)."""
-    from harness.lengths import parse_lengths
+    from harness.core.lengths import parse_lengths
     from harness.runner import EvalConfig
-    from tasks import resolve
+    from harness.tasks import resolve
 
     lengths = params["lengths"]
     parsed = parse_lengths(",".join(str(n) for n in lengths) if isinstance(lengths, list) else str(lengths))
@@ -218,9 +218,9 @@ def eval_config(params: dict[str, Any], model: str) -> EvalConfig:
 
 
 def _eval(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
-    from harness.backend_options import backend_options
-    from harness.backends import load_backend
-    from harness.paths import default_db_path
+    from harness.core.backend_options import backend_options
+    from harness.core.backends import load_backend
+    from harness.core.paths import default_db_path
     from harness.runner import evaluate
     from harness.store import Store
 

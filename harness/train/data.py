@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from harness.errors import HarnessError
-from harness.prompt import as_text
-from harness.types import Message
-from harness.userfiles import check_type, iter_jsonl
+from harness.core.errors import HarnessError
+from harness.core.prompt import as_text
+from harness.core.types import Message
+from harness.core.userfiles import check_type, iter_jsonl
 
 IGNORE = -100
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 TYPES = ("linear", "dynamic", "yarn", "llama3", "theta")
 

@@ -12,9 +12,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.lengths import parse_length
-from harness.registry import unknown_field
+from harness.core.errors import HarnessError
+from harness.core.lengths import parse_length
+from harness.core.registry import unknown_field
 from harness.tracking import parse_report_to
 from harness.train.rope import RopeSpec, parse_rope
 
@@ -138,7 +138,7 @@ def parse_lora(text: str | None) -> LoraSpec | None:
     """`r=16,alpha=32,dropout=0.05` -> LoraSpec; None when not given."""
     if not text:
         return None
-    from harness.model_args import parse_model_args
+    from harness.core.model_args import parse_model_args
 
     args = parse_model_args(text, flag="--lora")
     unknown = sorted(set(args) - {"r", "alpha", "dropout"})

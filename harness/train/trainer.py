@@ -5,7 +5,7 @@ length (harness/train/data.py), the model is loaded with the stage's RoPE parame
 `Trainer` runs the steps (accelerate underneath: `accelerate launch -m harness train ...` spreads it
 over GPUs with FSDP or DeepSpeed), and each stage's final weights seed the next. Killed midway, the
 same command resumes from the stage's last checkpoint; a finished stage is never redone. One run
-writes an output at a time: `OUTPUT/.lock` (harness.outputs) refuses a second `harness train` at once,
+writes an output at a time: `OUTPUT/.lock` (harness.core.outputs) refuses a second `harness train` at once,
 and dies with its process, so a run killed with -9 resumes as before.
 
     OUTPUT/                  the final model (config with the RoPE scaling, weights, tokenizer)
@@ -23,16 +23,16 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.outputs import ensure_dir, lock_output
-from harness.provenance import environment
-from harness.redaction import redact
+from harness.core.errors import HarnessError
+from harness.core.outputs import ensure_dir, lock_output
+from harness.core.provenance import environment
+from harness.core.redaction import redact
+from harness.core.types import SCHEMA_VERSION
+from harness.core.userfiles import read_json_object
 from harness.tracking import require_trackers
 from harness.train.data import Example, PrepStats, data_digest, pack, prepare, read_records, real_token_share
 from harness.train.rope import rope_parameters, scaled_max_positions
 from harness.train.spec import Stage, TrainSpec
-from harness.types import SCHEMA_VERSION
-from harness.userfiles import read_json_object
 
 MANIFEST = "manifest.json"
 
@@ -61,8 +61,8 @@ def _train(spec: TrainSpec, output: Path) -> Path:
     if manifest.get("finished"):
         print(f"{output}: already trained with this spec and data; nothing to do")
         return output
-    from harness.backends import parse_model_spec
-    from harness.backends.hf import load_tokenizer
+    from harness.core.backends import parse_model_spec
+    from harness.core.backends.hf import load_tokenizer
 
     base = parse_model_spec(spec.model).model  # resolves built-in names to their checkpoints
     tokenizer = load_tokenizer(base)

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Message
-from harness.userfiles import check_type, iter_jsonl
-from synth.context import SynthContext
-from synth.llm import CallFailed, Params, ParseError
-from synth.plugin import Record, SynthPlugin
-from synth.preflight import check_numbers
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Message
+from harness.core.userfiles import check_type, iter_jsonl
+from harness.synth.context import SynthContext
+from harness.synth.llm import CallFailed, Params, ParseError
+from harness.synth.plugin import Record, SynthPlugin
+from harness.synth.preflight import check_numbers
 
 
 def prompts() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Callable
 
-from synth.hierarchical.chunks import Tree
+from harness.synth.hierarchical.chunks import Tree
 
 KINDS = ("global", "medium", "local", "multi_hop")
 

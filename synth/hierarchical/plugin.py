@@ -22,17 +22,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Message
-from synth.context import SynthContext
-from synth.corpus import Document
-from synth.hierarchical.chunks import Tree, build_tree, split_small, token_counter
-from synth.hierarchical.plan import KINDS, Question, record_plan
-from synth.llm import Params, ParseError
-from synth.plugin import Record, SynthPlugin
-from synth.preflight import check_numbers, needs_corpus
-from synth.replies import parse_json
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Message
+from harness.synth.context import SynthContext
+from harness.synth.corpus import Document
+from harness.synth.hierarchical.chunks import Tree, build_tree, split_small, token_counter
+from harness.synth.hierarchical.plan import KINDS, Question, record_plan
+from harness.synth.llm import Params, ParseError
+from harness.synth.plugin import Record, SynthPlugin
+from harness.synth.preflight import check_numbers, needs_corpus
+from harness.synth.replies import parse_json
 
 QA_SCHEMA = {"type": "object", "required": ["question", "answer"],
              "properties": {"question": {"type": "string"}, "answer": {"type": "string"}}}

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError
-from synth.context import SynthContext
-from synth.plugin import Record, SynthPlugin
-from tasks import get_task
-from tasks.base import Task
-from tasks.data import TaskOptions
+from harness.core.errors import HarnessError
+from harness.synth.context import SynthContext
+from harness.synth.plugin import Record, SynthPlugin
+from harness.tasks import get_task
+from harness.tasks.base import Task
+from harness.tasks.data import TaskOptions
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class NeedlesConfig:
     data_dir: str | None = None  # D with D/pg_essays, for the tasks with an essay haystack
 
     def validate(self) -> str | None:
-        from tasks import GROUPS
+        from harness.tasks import GROUPS
 
         if not self.tokenizer:
             return "tokenizer: name the model whose tokenizer sizes the prompts (the one to be trained)"
@@ -109,9 +109,9 @@ def _slot(config: NeedlesConfig, tasks: list[Task], index: int) -> tuple[Task, i
 def _format(config: NeedlesConfig) -> Any:
     """Plain-text prompts counted with the tokenizer of `config.tokenizer` (the trainer applies the
     chat template, if any)."""
-    from harness.backends import parse_model_spec
-    from harness.backends.hf import load_tokenizer
-    from harness.prompt import PromptFormat
+    from harness.core.backends import parse_model_spec
+    from harness.core.backends.hf import load_tokenizer
+    from harness.core.prompt import PromptFormat
 
     try:
         tokenizer = load_tokenizer(parse_model_spec(config.tokenizer).model)

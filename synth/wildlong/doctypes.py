@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from synth.embed import embed
+from harness.synth.embed import embed
 
 
 @dataclass(frozen=True)

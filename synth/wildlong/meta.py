@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from synth.llm import ParseError
-from synth.replies import parse_json
+from harness.synth.llm import ParseError
+from harness.synth.replies import parse_json
 
 DOCUMENT_TYPE = "document_type"
 MAX_VALUES = 5  # values kept per field

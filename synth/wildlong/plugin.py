@@ -23,19 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Message
-from synth.context import SynthContext
-from synth.corpus import Document
-from synth.embed import TFIDF, embed
-from synth.llm import Params, ParseError
-from synth.plugin import Record, SynthPlugin
-from synth.preflight import check_numbers, needs_corpus
-from synth.wildlong import queries as query_source
-from synth.wildlong.doctypes import TypeClusters, cluster_types
-from synth.wildlong.graph import build_graph, from_json, graph_stats, random_walk, to_json
-from synth.wildlong.meta import DOCUMENT_TYPE, parse_meta
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Message
+from harness.synth.context import SynthContext
+from harness.synth.corpus import Document
+from harness.synth.embed import TFIDF, embed
+from harness.synth.llm import Params, ParseError
+from harness.synth.plugin import Record, SynthPlugin
+from harness.synth.preflight import check_numbers, needs_corpus
+from harness.synth.wildlong import queries as query_source
+from harness.synth.wildlong.doctypes import TypeClusters, cluster_types
+from harness.synth.wildlong.graph import build_graph, from_json, graph_stats, random_walk, to_json
+from harness.synth.wildlong.meta import DOCUMENT_TYPE, parse_meta
 
 MODES = ("comparison", "aggregation")
 
@@ -176,7 +176,7 @@ class WildLong(SynthPlugin):
         saved = out / "work" / "graphs.json"
         if not saved.exists():
             return {}
-        from harness.userfiles import read_json_object
+        from harness.core.userfiles import read_json_object
 
         graphs = read_json_object(saved, "WildLong graphs file")
         return {"graphs": {label: graph_stats(from_json(data)) for label, data in sorted(graphs.items())}}

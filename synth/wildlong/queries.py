@@ -9,7 +9,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 def query_of(row: dict[str, Any], where: str) -> str | None:

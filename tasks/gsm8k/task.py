@@ -11,12 +11,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Sample, ScoredSample, sample_id
-from tasks.base import Counter, Metric, Task, mean
-from tasks.data import TaskOptions
-from tasks.docsource import DocSource, Rows
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Sample, ScoredSample, sample_id
+from harness.tasks.base import Counter, Metric, Task, mean
+from harness.tasks.data import TaskOptions
+from harness.tasks.docsource import DocSource, Rows
 
 INVALID = "[invalid]"  # lm-eval's RegexFilter fallback
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from tasks.textmetrics import first_int, qa_f1, qa_f1_zh_chars, rouge_lsum
+from harness.tasks.textmetrics import first_int, qa_f1, qa_f1_zh_chars, rouge_lsum
 
 _RETRIEVAL_SEPARATORS = ("\n", ":", '"', "'", ".", ",", "?", "!", "{", "}")
 

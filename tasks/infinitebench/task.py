@@ -12,14 +12,14 @@ import re
 from functools import partial
 from typing import Any, Callable, Sequence
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Message, Prompt, Sample, sample_id
-from tasks.base import Counter, Metric, Task
-from tasks.data import TaskOptions
-from tasks.docsource import DocSource, Rows
-from tasks.infinitebench import metrics
-from tasks.truncation import check_mode, fit, generation_budget
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Message, Prompt, Sample, sample_id
+from harness.tasks.base import Counter, Metric, Task
+from harness.tasks.data import TaskOptions
+from harness.tasks.docsource import DocSource, Rows
+from harness.tasks.infinitebench import metrics
+from harness.tasks.truncation import check_mode, fit, generation_budget
 
 HUB_ID = "xinrongzhang2022/InfiniteBench"
 STYLES = ("chat", "completion")

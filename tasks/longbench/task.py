@@ -16,14 +16,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Sample, ScoredSample, sample_id
-from tasks.base import Counter, Metric, Task, mean
-from tasks.data import TaskOptions
-from tasks.docsource import DocSource, Rows
-from tasks.textmetrics import code_similarity, qa_f1, qa_f1_zh_words, rouge_l, rouge_l_zh
-from tasks.truncation import check_mode, fit, generation_budget
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Sample, ScoredSample, sample_id
+from harness.tasks.base import Counter, Metric, Task, mean
+from harness.tasks.data import TaskOptions
+from harness.tasks.docsource import DocSource, Rows
+from harness.tasks.textmetrics import code_similarity, qa_f1, qa_f1_zh_words, rouge_l, rouge_l_zh
+from harness.tasks.truncation import check_mode, fit, generation_budget
 
 HUB_ID = "THUDM/LongBench"
 NO_CHAT = ("trec", "triviaqa", "samsum", "lsht", "lcc", "repobench-p")

@@ -22,12 +22,12 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.types import Message, Sample, ScoredSample, sample_id
-from harness.userfiles import check_type, parse_json, read_text
-from tasks.base import Counter, JudgeSpec, Metric, Task, mean
-from tasks.data import DataSource, TaskOptions, check_fields, local_source
-from tasks.truncation import fit, generation_budget
+from harness.core.errors import HarnessError
+from harness.core.types import Message, Sample, ScoredSample, sample_id
+from harness.core.userfiles import check_type, parse_json, read_text
+from harness.tasks.base import Counter, JudgeSpec, Metric, Task, mean
+from harness.tasks.data import DataSource, TaskOptions, check_fields, local_source
+from harness.tasks.truncation import fit, generation_budget
 
 PUBLISHED = "https://raw.githubusercontent.com/THUDM/LongAlign/main/LongBench_Chat/"
 SYSTEM_PROMPT = "You're a good assistant at evaluating the quality of texts."

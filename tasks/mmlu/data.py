@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.userfiles import iter_jsonl, read_text
-from tasks.data import DataSource, TaskOptions, check_fields, file_digest, hub_source, local_source
+from harness.core.errors import HarnessError
+from harness.core.userfiles import iter_jsonl, read_text
+from harness.tasks.data import DataSource, TaskOptions, check_fields, file_digest, hub_source, local_source
 
 LETTERS = ("A", "B", "C", "D")
 HELD_OUT = 5  # the size of MMLU's dev split: what a data file without one holds out as shots

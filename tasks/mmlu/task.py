@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Sample, sample_id
-from tasks.base import Counter, Metric, Task
-from tasks.data import TaskOptions
-from tasks.mmlu.data import HELD_OUT, LETTERS, Question, load_subject
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Sample, sample_id
+from harness.tasks.base import Counter, Metric, Task
+from harness.tasks.data import TaskOptions
+from harness.tasks.mmlu.data import HELD_OUT, LETTERS, Question, load_subject
 
 DEFAULT_SHOTS = 5
 

@@ -9,8 +9,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from harness.lengths import format_length
-from harness.types import ScoredSample
+from harness.core.lengths import format_length
+from harness.core.types import ScoredSample
 
 COLORS = ["#F0496E", "#EBB839", "#0CD79F"]  # the reference notebook's red, yellow, green
 

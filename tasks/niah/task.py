@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Message, Prompt, Sample
-from tasks.base import Counter, JudgeSpec, Metric, Task
-from tasks.data import TaskOptions
-from tasks.ruler.haystacks import check_essay, essay_source, load_essay, sentence_starts_below
-from tasks.ruler.scoring import string_match_all
-from tasks.sizing import Layout, costs_of, fit_layout, insert_layout, to_sample, unit_sequence
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Message, Prompt, Sample
+from harness.tasks.base import Counter, JudgeSpec, Metric, Task
+from harness.tasks.data import TaskOptions
+from harness.tasks.ruler.haystacks import check_essay, essay_source, load_essay, sentence_starts_below
+from harness.tasks.ruler.scoring import string_match_all
+from harness.tasks.sizing import Layout, costs_of, fit_layout, insert_layout, to_sample, unit_sequence
 
 MAX_NEW_TOKENS = 64
 DEFAULT_DEPTH_STEPS = 11  # 0, 10, ..., 100
@@ -150,7 +150,7 @@ def parse_rating(reply: str) -> float | None:
 def niah_task(name: str, kind: str, options: TaskOptions | None = None) -> Task:
     options = options or TaskOptions()
     spec = spec_for(kind, options)
-    from tasks.niah.heatmap import grid_report
+    from harness.tasks.niah.heatmap import grid_report
 
     return Task(
         name=name,

@@ -7,13 +7,13 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
-from harness.errors import HarnessError
-from harness.resources import toml_beside
-from harness.types import Prompt, Sample
-from tasks.base import Counter
-from tasks.budget import Fitted
-from tasks.data import TaskOptions
-from tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
+from harness.core.errors import HarnessError
+from harness.core.resources import toml_beside
+from harness.core.types import Prompt, Sample
+from harness.tasks.base import Counter
+from harness.tasks.budget import Fitted
+from harness.tasks.data import TaskOptions
+from harness.tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
 
 T = TypeVar("T")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 
-from harness.types import Sample
-from tasks.base import Counter
-from tasks.ruler.common import build_sample, sample_rng, templates
-from tasks.ruler.words import common_word_pool, large_word_pool
-from tasks.sizing import Layout, costs_of
+from harness.core.types import Sample
+from harness.tasks.base import Counter
+from harness.tasks.ruler.common import build_sample, sample_rng, templates
+from harness.tasks.ruler.words import common_word_pool, large_word_pool
+from harness.tasks.sizing import Layout, costs_of
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from typing import Callable
 import numpy as np
 from scipy.special import zeta
 
-from harness.types import Sample
-from tasks.base import Counter
-from tasks.data import TaskOptions
-from tasks.ruler.common import (
+from harness.core.types import Sample
+from harness.tasks.base import Counter
+from harness.tasks.data import TaskOptions
+from harness.tasks.ruler.common import (
     build_sample,
     counts_checked,
     fixed_shuffle,
@@ -32,7 +32,7 @@ from tasks.ruler.common import (
     step_down_fit,
     templates,
 )
-from tasks.sizing import Layout, costs_of, count_layout, to_sample
+from harness.tasks.sizing import Layout, costs_of, count_layout, to_sample
 
 
 @dataclass(frozen=True)

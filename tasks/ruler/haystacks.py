@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.userfiles import read_text
-from tasks.data import DataSource, TaskOptions, file_digest, local_source
+from harness.core.errors import HarnessError
+from harness.core.userfiles import read_text
+from harness.tasks.data import DataSource, TaskOptions, file_digest, local_source
 
 NOISE_LINE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 

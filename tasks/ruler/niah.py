@@ -11,15 +11,15 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 
-from harness.errors import HarnessError
-from harness.prompt import TokenCosts
-from harness.types import Sample
-from tasks.base import Counter
-from tasks.data import TaskOptions
-from tasks.ruler.common import DEPTHS, build_sample, sample_rng, templates
-from tasks.ruler.haystacks import NOISE_LINE, load_essay, sentence_starts_below
-from tasks.ruler.values import random_value
-from tasks.sizing import Layout, UnitSequence, costs_of, insert_layout, unit_sequence
+from harness.core.errors import HarnessError
+from harness.core.prompt import TokenCosts
+from harness.core.types import Sample
+from harness.tasks.base import Counter
+from harness.tasks.data import TaskOptions
+from harness.tasks.ruler.common import DEPTHS, build_sample, sample_rng, templates
+from harness.tasks.ruler.haystacks import NOISE_LINE, load_essay, sentence_starts_below
+from harness.tasks.ruler.values import random_value
+from harness.tasks.sizing import Layout, UnitSequence, costs_of, insert_layout, unit_sequence
 
 HAYSTACKS = ("noise", "essay", "needle")
 

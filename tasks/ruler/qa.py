@@ -20,14 +20,14 @@ from typing import Callable
 
 import numpy as np
 
-from harness.prompt import TokenCosts
-from harness.types import Sample
-from tasks.base import Counter
-from tasks.budget import Fitted
-from tasks.data import TaskOptions
-from tasks.ruler.common import fixed_shuffle, placement, ruler_memo, sample_rng, step_down_fit, templates
-from tasks.ruler.qa_data import QAData, QAItem, load_qa
-from tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
+from harness.core.prompt import TokenCosts
+from harness.core.types import Sample
+from harness.tasks.base import Counter
+from harness.tasks.budget import Fitted
+from harness.tasks.data import TaskOptions
+from harness.tasks.ruler.common import fixed_shuffle, placement, ruler_memo, sample_rng, step_down_fit, templates
+from harness.tasks.ruler.qa_data import QAData, QAItem, load_qa
+from harness.tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
 
 SEP = "\n\n"
 FILL_ROUNDS = 6

@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.userfiles import check_type, read_json
-from tasks.data import GENERATED, DataSource, TaskOptions, file_digest, hub_source, local_source
+from harness.core.errors import HarnessError
+from harness.core.userfiles import check_type, read_json
+from harness.tasks.data import GENERATED, DataSource, TaskOptions, file_digest, hub_source, local_source
 
 HUB = {"squad": ("rajpurkar/squad_v2", None), "hotpotqa": ("hotpotqa/hotpot_qa", "distractor")}
 FILES = {"squad": "squad.json", "hotpotqa": "hotpotqa.json"}

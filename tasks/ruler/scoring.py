@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from tasks.base import Metric
+from harness.tasks.base import Metric
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
 

@@ -6,17 +6,17 @@ from dataclasses import asdict
 from functools import partial
 from typing import Any, Callable
 
-from tasks.base import Metric, SampleFactory, Task
-from tasks.data import DataSource, TaskOptions
-from tasks.ruler.common import placement, templates
-from tasks.ruler.common_words import CommonWordsConfig, make_cwe_sample
-from tasks.ruler.freq_words import FreqWordsConfig, make_fwe_sample
-from tasks.ruler.haystacks import check_essay, essay_source
-from tasks.ruler.niah import NiahConfig, make_niah_sample
-from tasks.ruler.qa import QAConfig, make_qa_sample
-from tasks.ruler.qa_data import check_qa, qa_source
-from tasks.ruler.scoring import STRING_MATCH_ALL, STRING_MATCH_PART, postprocess
-from tasks.ruler.variable_tracking import VariableTrackingConfig, make_vt_sample
+from harness.tasks.base import Metric, SampleFactory, Task
+from harness.tasks.data import DataSource, TaskOptions
+from harness.tasks.ruler.common import placement, templates
+from harness.tasks.ruler.common_words import CommonWordsConfig, make_cwe_sample
+from harness.tasks.ruler.freq_words import FreqWordsConfig, make_fwe_sample
+from harness.tasks.ruler.haystacks import check_essay, essay_source
+from harness.tasks.ruler.niah import NiahConfig, make_niah_sample
+from harness.tasks.ruler.qa import QAConfig, make_qa_sample
+from harness.tasks.ruler.qa_data import check_qa, qa_source
+from harness.tasks.ruler.scoring import STRING_MATCH_ALL, STRING_MATCH_PART, postprocess
+from harness.tasks.ruler.variable_tracking import VariableTrackingConfig, make_vt_sample
 
 GENERATOR_VERSION = 1  # bump when every generator changes its output: sample caches key on it
 # Rows whose output changed since, with their own version, so the other rows keep their cache keys.

@@ -11,7 +11,7 @@ import random
 import uuid
 from functools import lru_cache
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 @lru_cache(maxsize=1)

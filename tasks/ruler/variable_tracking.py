@@ -13,12 +13,12 @@ import string
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-from harness.types import Sample
-from tasks.base import Counter
-from tasks.budget import fit_to_budget
-from tasks.ruler.common import build_sample, sample_rng, templates
-from tasks.ruler.haystacks import NOISE_LINE
-from tasks.sizing import Layout, costs_of, count_layout, insert_layout, unit_sequence
+from harness.core.types import Sample
+from harness.tasks.base import Counter
+from harness.tasks.budget import fit_to_budget
+from harness.tasks.ruler.common import build_sample, sample_rng, templates
+from harness.tasks.ruler.haystacks import NOISE_LINE
+from harness.tasks.sizing import Layout, costs_of, count_layout, insert_layout, unit_sequence
 
 ICL_LENGTH = 500  # RULER sizes its in-context example to 500 tokens with no generation budget
 

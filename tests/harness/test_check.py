@@ -9,8 +9,8 @@ from typing import Mapping
 import pytest
 
 from harness.check import cells_of_results, compare, load_baseline
-from harness.errors import HarnessError
-from harness.types import ScoredSample
+from harness.core.errors import HarnessError
+from harness.core.types import ScoredSample
 from tests.clirun import run_cli
 
 
@@ -195,9 +195,9 @@ def test_bad_thresholds_are_refused(tmp_path: Path, capfd: pytest.CaptureFixture
 
 def test_a_board_baseline_with_a_short_context_cell_is_checked(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """MMLU and GSM8K sit at length 0 (the short-context column); a board's baseline.json carries them as such."""
-    from leaderboards.collect import Run, build
-    from leaderboards.config import parse_board
-    from leaderboards.render import baseline_json
+    from harness.leaderboards.collect import Run, build
+    from harness.leaderboards.config import parse_board
+    from harness.leaderboards.render import baseline_json
 
     scores = [100.0 if i < 10 else 0.0 for i in range(20)]
     results = {"version": 1, "config": {}, "groups": {},

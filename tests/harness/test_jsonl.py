@@ -1,4 +1,4 @@
-"""harness.jsonl: a bad line of a file the harness reads back costs that line only (reported as FILE:LINE);
+"""harness.core.jsonl: a bad line of a file the harness reads back costs that line only (reported as FILE:LINE);
 a torn last line (kill -9 mid-write) is mended by the file's owner so the next append starts cleanly."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.jsonl import BadRecord, append_jsonl, as_object, expect, read_jsonl
+from harness.core.jsonl import BadRecord, append_jsonl, as_object, expect, read_jsonl
 
 # Every way a middle line can be bad: garbage, not UTF-8, truncated, JSON that is not an object,
 # an object missing a field, a field of the wrong type.

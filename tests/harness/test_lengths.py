@@ -1,7 +1,7 @@
 import pytest
 
-from harness.errors import HarnessError
-from harness.lengths import format_length, parse_length, parse_lengths
+from harness.core.errors import HarnessError
+from harness.core.lengths import format_length, parse_length, parse_lengths
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 
 from harness.lmeval_export import lm_eval_layout
 from harness.results import Result
-from tasks import TASKS, get_task
+from harness.tasks import TASKS, get_task
 
 LM_EVAL_PYTHON = Path(os.environ.get("LM_EVAL_PYTHON", "/tmp/lmeval-venv/bin/python"))
 

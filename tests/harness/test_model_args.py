@@ -1,7 +1,7 @@
 import pytest
 
-from harness.errors import HarnessError
-from harness.model_args import check_known, parse_model_args
+from harness.core.errors import HarnessError
+from harness.core.model_args import check_known, parse_model_args
 
 
 def test_values_are_typed() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.outputs import LOCK_FILE, ensure_dir, lock_output
+from harness.core.errors import HarnessError
+from harness.core.outputs import LOCK_FILE, ensure_dir, lock_output
 
 
 def _one_line(error: pytest.ExceptionInfo[HarnessError], *fragments: str) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.errors import HarnessError
-from harness.pathnames import MAX_LENGTH, safe_component, slugify
+from harness.core.errors import HarnessError
+from harness.core.pathnames import MAX_LENGTH, safe_component, slugify
 from tests.clirun import run_cli
 
 BAD = {
@@ -152,7 +152,7 @@ def test_a_board_looked_up_by_name_stays_in_the_board_folder(name: str, named: s
 
 def test_an_explicit_output_keeps_a_display_title_for_the_board(tmp_path: Path) -> None:
     """A board's name is also its page title: only its use as the default directory is refused."""
-    from leaderboards.config import default_output, parse_board
+    from harness.leaderboards.config import default_output, parse_board
 
     titled = parse_board(_board_name("Tiny demo: needles vs control"), "board.yaml")
     assert titled.name == "Tiny demo: needles vs control"

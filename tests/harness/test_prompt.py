@@ -1,7 +1,7 @@
 import pytest
 
-from harness.errors import HarnessError
-from harness.prompt import PromptFormat
+from harness.core.errors import HarnessError
+from harness.core.prompt import PromptFormat
 
 
 def test_answer_prefix_sits_inside_the_assistant_turn(chat_tokenizer) -> None:

@@ -16,8 +16,8 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from harness.errors import HarnessError
-from harness.redaction import REDACTED, find_secrets, is_secret_key, redact, redact_text
+from harness.core.errors import HarnessError
+from harness.core.redaction import REDACTED, find_secrets, is_secret_key, redact, redact_text
 from harness.sweep.config import parse_sweep, read_sweep
 from harness.sweep.stages import RUNNERS, Stage, plan_variant, run_stage
 from tests.fakes_http import QuietJSONHandler
@@ -217,10 +217,10 @@ def test_evaluate_writes_no_secret_a_backend_describes_and_keeps_secret_free_run
 
 def test_the_database_training_manifests_and_boards_redact_what_they_are_given(tmp_path: Path) -> None:
     """Each writer redacts on its own (defence in depth: a caller that forgot, a record from before redaction)."""
+    from harness.leaderboards.collect import _manifest
     from harness.results import Result
     from harness.store import Store
     from harness.train.trainer import _write_json
-    from leaderboards.collect import _manifest
 
     secret = {"base_url": "http://u:sk-PLANTED-DB-0123456789@h/v1", "model_args": {"api_key": "sk-PLANTED-DB2-0123456789"}}
     Store(tmp_path / "results.db").record("r1", Result({}, {}, {"model": "m", "backend": "openai", **secret}), tmp_path)
@@ -312,7 +312,7 @@ def _echo_plugin() -> type:
     """A synthesis plugin asking the generator once, with an option a user might fill with a key (test only)."""
     from dataclasses import dataclass as dc
 
-    from synth.plugin import Record, SynthPlugin
+    from harness.synth.plugin import Record, SynthPlugin
 
     @dc(frozen=True)
     class Config:
@@ -396,7 +396,7 @@ def test_planted_secrets_reach_the_server_and_no_file_or_output(port: int, tiny_
     monkeypatch.setenv("HARNESS_DB", str(cache / "results.db"))
     monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.setattr("synth.plugin.discover", lambda: ({"echo": _echo_plugin()}, {}))
+    monkeypatch.setattr("harness.synth.plugin.discover", lambda: ({"echo": _echo_plugin()}, {}))
     failures = []
     for where, command, expected, authorization in _cases(port, str(tiny_path), inputs):
         FakeOpenAI.seen.authorizations.clear()

@@ -1,7 +1,7 @@
 import pytest
 
-from harness.errors import HarnessError
-from harness.registry import Registry
+from harness.core.errors import HarnessError
+from harness.core.registry import Registry
 
 
 def test_lazy_entry_is_imported_on_first_get() -> None:
@@ -27,7 +27,7 @@ def test_unknown_name_suggests_close_matches() -> None:
 
 
 def test_unknown_name_gives_near_misses_and_the_known_names() -> None:
-    from harness.registry import did_you_mean, unknown_field, unknown_name
+    from harness.core.registry import did_you_mean, unknown_field, unknown_name
 
     assert str(unknown_name("row", "contrl", ["control", "yarn"])) == "unknown row 'contrl'; did you mean control? (known: control, yarn)"
     assert str(unknown_name("row", "zzz", ["control"])) == "unknown row 'zzz' (known: control)"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.significance import confidence_interval, paired_test
+from harness.core.significance import confidence_interval, paired_test
 
 
 def test_bootstrap_interval_brackets_the_mean_and_shrinks_with_n() -> None:

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.results import Result
 from harness.store import Store
 

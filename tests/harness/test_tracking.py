@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.tracking import check_wandb_args, parse_report_to, require_trackers
 from tests.clirun import run_cli
 

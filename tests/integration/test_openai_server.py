@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from harness.backends.base import GenerationRequest, LoglikelihoodRequest
-from harness.errors import HarnessError
+from harness.core.backends.base import GenerationRequest, LoglikelihoodRequest
+from harness.core.errors import HarnessError
 from harness.runner import EvalConfig, evaluate
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,7 @@ if not URL or not MODEL_DIR:
 
 
 def _backend(**args):  # type: ignore[no-untyped-def]
-    from harness.backends.openai import OpenAIBackend
+    from harness.core.backends.openai import OpenAIBackend
 
     return OpenAIBackend("smollm2-135m", base_url=URL, tokenizer=MODEL_DIR, **args)
 
@@ -42,7 +42,7 @@ def test_concurrent_requests_keep_their_order() -> None:
 
 
 def test_loglikelihood_from_echoed_logprobs_matches_hf() -> None:
-    from harness.backends.hf import HFBackend
+    from harness.core.backends.hf import HFBackend
 
     requests = [
         LoglikelihoodRequest("The capital of France is", " Paris"),
@@ -57,7 +57,7 @@ def test_loglikelihood_from_echoed_logprobs_matches_hf() -> None:
 
 
 def test_unknown_model_name_lists_what_is_served() -> None:
-    from harness.backends.openai import OpenAIBackend
+    from harness.core.backends.openai import OpenAIBackend
 
     with pytest.raises(HarnessError, match="does not serve 'nope'; it serves smollm2-135m"):
         OpenAIBackend("nope", base_url=URL, tokenizer=MODEL_DIR)
@@ -92,11 +92,11 @@ def test_hierarchical_synthesis_through_the_server_then_a_rerun_asks_nothing(tmp
     HTTP (concurrently), the rerun is served from the cache."""
     from pathlib import Path
 
-    from synth.corpus import load_corpus
-    from synth.hierarchical.plugin import Hierarchical
-    from synth.llm import Generator
-    from synth.plugin import load_config
-    from synth.run import run_plugin
+    from harness.synth.corpus import load_corpus
+    from harness.synth.hierarchical.plugin import Hierarchical
+    from harness.synth.llm import Generator
+    from harness.synth.plugin import load_config
+    from harness.synth.run import run_plugin
 
     shared = Path(os.environ.get("HARNESS_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
     if not (shared / "pg_essays").is_dir():

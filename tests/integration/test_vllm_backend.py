@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from harness.backends.base import LoglikelihoodRequest
+from harness.core.backends.base import LoglikelihoodRequest
 from harness.runner import EvalConfig, evaluate
 
 pytestmark = pytest.mark.integration
@@ -16,8 +16,8 @@ if not MODEL_DIR:
 
 
 def test_vllm_backend_eval_and_loglikelihood(tmp_path) -> None:
-    from harness.backends.hf import HFBackend
-    from harness.backends.vllm import VLLMBackend
+    from harness.core.backends.hf import HFBackend
+    from harness.core.backends.vllm import VLLMBackend
 
     backend = VLLMBackend(MODEL_DIR, dtype="float32", max_model_len=4096)
     assert backend.max_length == 4096

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from leaderboards.collect import Run, build
-from leaderboards.config import parse_board
-from leaderboards.page import page
-from leaderboards.render import baseline_json, markdown, terminal, to_csv
+from harness.core.errors import HarnessError
+from harness.leaderboards.collect import Run, build
+from harness.leaderboards.config import parse_board
+from harness.leaderboards.page import page
+from harness.leaderboards.render import baseline_json, markdown, terminal, to_csv
 
 EVIL = '<script>alert("x")</script>'
 

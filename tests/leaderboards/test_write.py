@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-import leaderboards.write as write
-from harness.errors import HarnessError
-from leaderboards.collect import Board, Run, build
-from leaderboards.config import parse_board
-from leaderboards.page import page, plain
-from leaderboards.write import BOARD_FILES, write_board
+import harness.leaderboards.write as write
+from harness.core.errors import HarnessError
+from harness.leaderboards.collect import Board, Run, build
+from harness.leaderboards.config import parse_board
+from harness.leaderboards.page import page, plain
+from harness.leaderboards.write import BOARD_FILES, write_board
 
 # Each would be parsed as mathtext: drawn as math, or (the last three) failing the whole page.
 MATH_NAMES = ["$x$", "cost $5 vs $6", r"$\frac{$", "$$", r"$\bad{$ and $", r"a\$b$", "_underscore"]

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from harness.errors import HarnessError
-from synth.context_synthesis.plugin import ContextSynthesis, parse_context
-from synth.llm import Generator, ParseError
-from synth.plugin import get_plugin, load_config, plugins
-from synth.run import run_plugin
+from harness.core.errors import HarnessError
+from harness.synth.context_synthesis.plugin import ContextSynthesis, parse_context
+from harness.synth.llm import Generator, ParseError
+from harness.synth.plugin import get_plugin, load_config, plugins
+from harness.synth.run import run_plugin
 from tests.fakes import ScriptedBackend
 
 
@@ -92,7 +92,7 @@ def test_too_few_items_for_distractors_are_dropped_with_a_reason(tokenizer, tmp_
 
 
 def test_sampled_calls_carry_temperature_and_a_seed_per_attempt(tokenizer, tmp_path) -> None:
-    from synth.llm import Params
+    from harness.synth.llm import Params
 
     backend = ScriptedBackend(tokenizer, answer=lambda r: "no marker")
     gen = Generator(backend, "scripted", tmp_path / "cache.sqlite")

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
-from synth.corpus import load_corpus, shakespeare_dir
-from synth.stats import dataset_stats, distinct_n
+from harness.core.errors import HarnessError
+from harness.synth.corpus import load_corpus, shakespeare_dir
+from harness.synth.stats import dataset_stats, distinct_n
 
 
 def test_local_text_and_jsonl_sources_with_kinds(tmp_path) -> None:

@@ -5,9 +5,9 @@ from importlib.util import find_spec
 import numpy as np
 import pytest
 
-from harness.errors import HarnessError
-from synth.embed import dispersion, embed, local_model
-from synth.wildlong.doctypes import cluster_types
+from harness.core.errors import HarnessError
+from harness.synth.embed import dispersion, embed, local_model
+from harness.synth.wildlong.doctypes import cluster_types
 
 
 def test_tfidf_rows_are_unit_vectors_and_dispersion_reads_them() -> None:

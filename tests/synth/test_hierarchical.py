@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from harness.errors import HarnessError
-from synth.corpus import Document
-from synth.hierarchical.chunks import build_tree, split_small
-from synth.hierarchical.plan import hierarchical, record_plan
-from synth.hierarchical.plugin import Hierarchical, parse_qa
-from synth.llm import Generator, ParseError
-from synth.plugin import get_plugin, load_config
-from synth.run import run_plugin
+from harness.core.errors import HarnessError
+from harness.synth.corpus import Document
+from harness.synth.hierarchical.chunks import build_tree, split_small
+from harness.synth.hierarchical.plan import hierarchical, record_plan
+from harness.synth.hierarchical.plugin import Hierarchical, parse_qa
+from harness.synth.llm import Generator, ParseError
+from harness.synth.plugin import get_plugin, load_config
+from harness.synth.run import run_plugin
 from tests.fakes import ScriptedBackend
 
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
-from synth.needles.plugin import Needles
-from synth.plugin import load_config
-from synth.run import run_plugin
+from harness.core.errors import HarnessError
+from harness.synth.needles.plugin import Needles
+from harness.synth.plugin import load_config
+from harness.synth.run import run_plugin
 
 
 def test_records_are_ruler_prompts_with_answer_sentences(tiny_path, tmp_path) -> None:

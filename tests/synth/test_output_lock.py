@@ -15,11 +15,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.outputs import lock_output
-from synth.context import SynthContext
-from synth.plugin import Record, SynthPlugin
-from synth.run import run_plugin
+from harness.core.errors import HarnessError
+from harness.core.outputs import lock_output
+from harness.synth.context import SynthContext
+from harness.synth.plugin import Record, SynthPlugin
+from harness.synth.run import run_plugin
 from tests.clirun import lock_then_kill_9
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import synth.plugin
-from harness.errors import HarnessError
-from synth.plugin import ENTRY_POINT_GROUP, discover, get_plugin, plugins
+import harness.synth.plugin as synth_plugin
+from harness.core.errors import HarnessError
+from harness.synth.plugin import ENTRY_POINT_GROUP, discover, get_plugin, plugins
 from tests.clirun import run_cli
 
 BROKEN = EntryPoint("broken", "lc_harness_no_such_package.plugin:Plugin", ENTRY_POINT_GROUP)
@@ -21,7 +21,7 @@ NOT_A_PLUGIN = EntryPoint("joiner", "os.path:join", ENTRY_POINT_GROUP)
 def with_broken(monkeypatch: pytest.MonkeyPatch) -> None:
     """The installed plugins plus two bad entry points."""
     real = list(entry_points(group=ENTRY_POINT_GROUP))
-    monkeypatch.setattr(synth.plugin, "entry_points", lambda group: [*real, BROKEN, NOT_A_PLUGIN] if group == ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(synth_plugin, "entry_points", lambda group: [*real, BROKEN, NOT_A_PLUGIN] if group == ENTRY_POINT_GROUP else [])
 
 
 harness = run_cli

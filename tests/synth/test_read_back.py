@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from synth.plugin import Record
-from synth.stats import dataset_stats, read_records
+from harness.core.errors import HarnessError
+from harness.synth.plugin import Record
+from harness.synth.stats import dataset_stats, read_records
 
 BAD = {
     "garbage": b"\x00\x01 garbage",
@@ -52,7 +52,7 @@ def test_good_records_read_back_unchanged(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", [b"garbage, not a database" * 100, b"SQLite format 3\x00" + b"\xff" * 2000])
 def test_an_unreadable_llm_cache_is_one_error_naming_it(tmp_path: Path, content: bytes) -> None:
-    from synth.llm import Generator
+    from harness.synth.llm import Generator
     from tests.fakes import ScriptedBackend
 
     path = tmp_path / "llm_cache.sqlite"

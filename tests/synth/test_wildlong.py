@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from synth.corpus import Document
-from synth.llm import Generator, ParseError
-from synth.plugin import get_plugin, load_config
-from synth.run import run_plugin
-from synth.wildlong.doctypes import cluster_types
-from synth.wildlong.graph import build_graph, graph_stats, random_walk
-from synth.wildlong.meta import parse_meta
-from synth.wildlong.plugin import WildLong, parse_choice, parse_instruction
+from harness.core.errors import HarnessError
+from harness.synth.corpus import Document
+from harness.synth.llm import Generator, ParseError
+from harness.synth.plugin import get_plugin, load_config
+from harness.synth.run import run_plugin
+from harness.synth.wildlong.doctypes import cluster_types
+from harness.synth.wildlong.graph import build_graph, graph_stats, random_walk
+from harness.synth.wildlong.meta import parse_meta
+from harness.synth.wildlong.plugin import WildLong, parse_choice, parse_instruction
 from tests.fakes import ScriptedBackend
 
 QUERIES = Path(__file__).resolve().parents[2] / "synth" / "wildlong" / "examples" / "queries.jsonl"

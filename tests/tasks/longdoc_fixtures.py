@@ -66,7 +66,7 @@ def infinitebench_rows(task: str, n: int, seed: int = 0) -> list[dict[str, Any]]
 
 def write_infinitebench(root: Path, n: int = 3) -> Path:
     """`root/infinitebench/<task>.jsonl` for all 12 tasks; returns root."""
-    from tasks.infinitebench.task import TASK_NAMES
+    from harness.tasks.infinitebench.task import TASK_NAMES
 
     for task in TASK_NAMES:
         _write(root / "infinitebench" / f"{task}.jsonl", infinitebench_rows(task, n))
@@ -103,7 +103,7 @@ def longbench_rows(dataset: str, n: int, seed: int = 0) -> list[dict[str, Any]]:
 
 def write_longbench(root: Path, n: int = 3) -> Path:
     """`root/longbench/<dataset>.jsonl` for the 21 datasets and `<dataset>_e.jsonl` for LongBench-E's 13."""
-    from tasks.longbench.task import DATASETS, E_DATASETS
+    from harness.tasks.longbench.task import DATASETS, E_DATASETS
 
     for dataset in DATASETS:
         _write(root / "longbench" / f"{dataset}.jsonl", longbench_rows(dataset, n))

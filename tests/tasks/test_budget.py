@@ -1,7 +1,7 @@
 import pytest
 
-from harness.errors import HarnessError
-from tasks.budget import fit_to_budget
+from harness.core.errors import HarnessError
+from harness.tasks.budget import fit_to_budget
 
 
 @pytest.mark.parametrize("overhead,per_unit,budget", [(50, 7, 1000), (3, 1, 10), (100, 13, 131072), (10, 2, 11)])

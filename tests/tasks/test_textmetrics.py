@@ -2,7 +2,7 @@
 
 import pytest
 
-from tasks.textmetrics import (
+from harness.tasks.textmetrics import (
     code_similarity,
     first_int,
     normalize_answer,

@@ -2,9 +2,9 @@
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.prompt import PromptFormat
-from tasks.truncation import check_mode, cut, fit, generation_budget
+from harness.core.errors import HarnessError
+from harness.core.prompt import PromptFormat
+from harness.tasks.truncation import check_mode, cut, fit, generation_budget
 
 TEXT = "START " + " ".join(f"word{i}" for i in range(400)) + " END"
 

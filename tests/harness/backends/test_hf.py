@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from harness.backends.base import GenerationRequest, LoglikelihoodRequest
-from harness.backends.hf import HFBackend
-from harness.errors import HarnessError
+from harness.core.backends.base import GenerationRequest, LoglikelihoodRequest
+from harness.core.backends.hf import HFBackend
+from harness.core.errors import HarnessError
 
 
 def test_batched_left_padded_generation_equals_one_by_one(tiny_backend) -> None:

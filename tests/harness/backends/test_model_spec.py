@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.backend_options import backend_name
-from harness.backends import split_spec
-from harness.errors import HarnessError
+from harness.core.backend_options import backend_name
+from harness.core.backends import split_spec
+from harness.core.errors import HarnessError
 from tests.clirun import run_cli
 
 
@@ -59,7 +59,7 @@ def test_eval_with_a_mistyped_backend_is_one_line(capfd: pytest.CaptureFixture[s
 def test_a_near_miss_of_a_built_in_model_is_suggested_when_it_fails_to_load(monkeypatch: pytest.MonkeyPatch) -> None:
     import transformers
 
-    from harness.backends.hf import load_tokenizer
+    from harness.core.backends.hf import load_tokenizer
 
     def offline(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError("We couldn't connect to 'https://huggingface.co' to load the files")

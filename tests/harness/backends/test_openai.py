@@ -13,10 +13,10 @@ from typing import Iterator
 
 import pytest
 
-from harness.backends.base import GenerationRequest
-from harness.backends.failures import RequestFailure, RequestsFailed
-from harness.backends.openai import OpenAIBackend
-from harness.errors import HarnessError
+from harness.core.backends.base import GenerationRequest
+from harness.core.backends.failures import RequestFailure, RequestsFailed
+from harness.core.backends.openai import OpenAIBackend
+from harness.core.errors import HarnessError
 from tests.fakes_http import QuietJSONHandler
 
 

@@ -10,11 +10,11 @@ from typing import Iterator
 
 import pytest
 
-from harness.backends import load_backend
-from harness.backends.base import GenerationRequest, LoglikelihoodRequest
-from harness.backends.failures import RequestFailure, RequestsFailed
-from harness.backends.openai import OpenAIBackend
-from harness.errors import HarnessError
+from harness.core.backends import load_backend
+from harness.core.backends.base import GenerationRequest, LoglikelihoodRequest
+from harness.core.backends.failures import RequestFailure, RequestsFailed
+from harness.core.backends.openai import OpenAIBackend
+from harness.core.errors import HarnessError
 from tests.harness.backends.faulty_server import TRANSIENT_KINDS, FaultyServer
 
 FAST = {"retry_base_s": 0.001, "timeout": 5}

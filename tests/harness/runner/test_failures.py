@@ -11,16 +11,16 @@ from typing import Callable, Sequence
 
 import pytest
 
-from harness.backends.base import Generation, GenerationRequest, Loglikelihood, LoglikelihoodRequest
-from harness.backends.failures import RequestFailure, RequestsFailed
-from harness.backends.openai import OpenAIBackend
-from harness.errors import HarnessError
+from harness.core.backends.base import Generation, GenerationRequest, Loglikelihood, LoglikelihoodRequest
+from harness.core.backends.failures import RequestFailure, RequestsFailed
+from harness.core.backends.openai import OpenAIBackend
+from harness.core.errors import HarnessError
+from harness.core.types import ScoredSample
 from harness.judge import Judge
 from harness.report import result_table
 from harness.results import Result, failed_samples, sample_rows
 from harness.runner import EvalConfig, evaluate, latest_records
 from harness.runner.samples_log import SampleLog
-from harness.types import ScoredSample
 from tests.fakes import ScriptedBackend
 from tests.harness.backends.faulty_server import FaultyServer
 from tests.tasks.mmlu.test_mmlu import write_csv_layout

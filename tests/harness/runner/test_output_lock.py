@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.outputs import lock_output
+from harness.core.errors import HarnessError
+from harness.core.outputs import lock_output
 from harness.runner import EvalConfig, evaluate
 from tests.fakes import ScriptedBackend, echo_needle
 
@@ -84,7 +84,7 @@ def test_harness_eval_in_another_process_is_refused_with_one_line(tmp_path: Path
 
 
 def test_the_python_api_is_refused_before_the_model_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.backends as backends
+    import harness.core.backends as backends
     from harness import evaluate as api_evaluate
 
     def no_loading(*args: object, **kwargs: object) -> None:
@@ -98,7 +98,7 @@ def test_the_python_api_is_refused_before_the_model_loads(tmp_path: Path, monkey
 def test_a_killed_holder_leaves_no_lock_behind(tmp_path: Path) -> None:
     """A process killed (SIGKILL) while holding the directory: the OS drops its lock, the next run proceeds."""
     out = tmp_path / "out"
-    code = ("import os, sys; from pathlib import Path; from harness.outputs import lock_output; "
+    code = ("import os, sys; from pathlib import Path; from harness.core.outputs import lock_output; "
             "lock = lock_output(Path(sys.argv[1])); print('held', flush=True); os.kill(os.getpid(), 9)")
     done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == -9 and "held" in done.stdout, done.stderr

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.runner import EvalConfig, evaluate
 from harness.runner.samples_log import SampleLog
 from harness.store import Store

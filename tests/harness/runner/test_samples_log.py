@@ -1,5 +1,5 @@
+from harness.core.types import ScoredSample
 from harness.runner.samples_log import SampleLog
-from harness.types import ScoredSample
 
 
 def _record(i: int) -> ScoredSample:

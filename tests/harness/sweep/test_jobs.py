@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.sweep import run_sweep
 from harness.sweep.config import read_sweep
 from tests.clirun import run_cli

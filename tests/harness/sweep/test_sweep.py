@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.sweep import run_sweep
 from harness.sweep.config import parse_sweep
 from harness.sweep.stages import plan_variant

@@ -1,6 +1,6 @@
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.train.data import IGNORE, pack, prepare, real_token_share, tokenize_record
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.outputs import lock_output
+from harness.core.errors import HarnessError
+from harness.core.outputs import lock_output
 from harness.train.spec import TrainSpec, parse_stages
 from tests.clirun import lock_then_kill_9
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.train.rope import parse_rope, rope_parameters, scaled_max_positions
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.backends.hf import HFBackend
+from harness.core.backends.hf import HFBackend
 from harness.runner import EvalConfig, evaluate
 from harness.train.spec import TrainSpec, parse_lora, parse_rope, parse_stages
 from harness.train.trainer import per_sequence_loss, train
@@ -52,7 +52,7 @@ def test_two_stages_write_rope_and_evaluate(tiny_path, data_file, tmp_path) -> N
 
 
 def test_another_spec_into_the_same_output_is_refused(tiny_path, data_file, tmp_path) -> None:
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
     from harness.train.trainer import _claim
 
     _claim(tmp_path, TrainSpec(model="tiny-random", data=str(data_file), stages=parse_stages("256:2")))

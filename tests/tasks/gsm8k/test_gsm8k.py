@@ -2,11 +2,11 @@
 
 import json
 
-from harness.prompt import PromptFormat
+from harness.core.prompt import PromptFormat
 from harness.runner import EvalConfig, evaluate
-from tasks import get_task
-from tasks.data import TaskOptions
-from tasks.gsm8k.task import INVALID, exact_match, extract, flexible, spec, strict, target_of
+from harness.tasks import get_task
+from harness.tasks.data import TaskOptions
+from harness.tasks.gsm8k.task import INVALID, exact_match, extract, flexible, spec, strict, target_of
 from tests.fakes import ScriptedBackend
 
 ROWS = [{"question": "Tom has 3 apples and buys 4 more. How many?", "answer": "3 + 4 = <<3+4=7>>7\n#### 7"},

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tasks.infinitebench import metrics
-from tasks.infinitebench.task import targets_of
+from harness.tasks.infinitebench import metrics
+from harness.tasks.infinitebench.task import targets_of
 
 
 def test_passkey_and_number_string_take_the_first_integer() -> None:

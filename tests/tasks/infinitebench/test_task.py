@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.prompt import PromptFormat
+from harness.core.errors import HarnessError
+from harness.core.prompt import PromptFormat
 from harness.runner import EvalConfig, evaluate
-from tasks import get_task, resolve
-from tasks.data import TaskOptions
+from harness.tasks import get_task, resolve
+from harness.tasks.data import TaskOptions
 from tests.fakes import ScriptedBackend
 from tests.tasks.longdoc_fixtures import write_infinitebench
 

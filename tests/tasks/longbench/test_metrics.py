@@ -2,7 +2,7 @@
 
 import pytest
 
-from tasks.longbench.task import classification_score, count_score, score_example
+from harness.tasks.longbench.task import classification_score, count_score, score_example
 
 CLASSES = ["Location", "Number", "Description", "Human"]
 

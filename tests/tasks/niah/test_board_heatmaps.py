@@ -2,11 +2,11 @@
 
 import pytest
 
+from harness.leaderboards.collect import build, load_run
+from harness.leaderboards.config import parse_board
+from harness.leaderboards.page import page
 from harness.runner import EvalConfig, evaluate
-from leaderboards.collect import build, load_run
-from leaderboards.config import parse_board
-from leaderboards.page import page
-from tasks.niah.heatmap import needle_depth
+from harness.tasks.niah.heatmap import needle_depth
 from tests.fakes import ScriptedBackend
 
 

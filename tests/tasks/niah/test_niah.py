@@ -4,12 +4,12 @@ import json
 
 import pytest
 
+from harness.core.prompt import PromptFormat
 from harness.judge import Judge
-from harness.prompt import PromptFormat
 from harness.runner import EvalConfig, evaluate
-from tasks import get_task
-from tasks.data import TaskOptions
-from tasks.niah.task import depth_grid, needle_depths, parse_rating
+from harness.tasks import get_task
+from harness.tasks.data import TaskOptions
+from harness.tasks.niah.task import depth_grid, needle_depths, parse_rating
 from tests.fakes import ScriptedBackend
 
 NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."

@@ -1,4 +1,4 @@
-from tasks.ruler.aggregate import effective_length, ruler_summary, weighted_average
+from harness.tasks.ruler.aggregate import effective_length, ruler_summary, weighted_average
 
 
 def test_weighted_averages_by_length_rank() -> None:

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from harness.prompt import PromptFormat
-from tasks import get_task, resolve
-from tasks.ruler.niah import singularize
+from harness.core.prompt import PromptFormat
+from harness.tasks import get_task, resolve
+from harness.tasks.ruler.niah import singularize
 
 
 @pytest.mark.parametrize("length", [256, 512, 1024, 2048, 4096])
@@ -50,10 +50,10 @@ def test_ruler_group_resolves() -> None:
 
 SCRIPT = """
 import json, sys
-from harness.models import BUILTINS
-from harness.backends.hf import load_tokenizer
-from harness.prompt import PromptFormat
-from tasks import get_task
+from harness.core.models import BUILTINS
+from harness.core.backends.hf import load_tokenizer
+from harness.core.prompt import PromptFormat
+from harness.tasks import get_task
 fmt = PromptFormat.create(load_tokenizer(str(BUILTINS["tiny-random"].ensure())), "auto")
 print(json.dumps([s.to_dict() for s in get_task("niah_single_1").samples(fmt, 1024, 3, seed=11)], sort_keys=True))
 """

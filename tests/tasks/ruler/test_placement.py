@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from scipy.special import zeta
 
-from harness.errors import HarnessError
-from harness.prompt import PromptFormat
-from tasks import get_task
-from tasks.data import TaskOptions
-from tasks.ruler.common import fixed_shuffle
-from tasks.ruler.qa import _ruler_docs
-from tasks.ruler.tasks import ROWS, ruler_task
+from harness.core.errors import HarnessError
+from harness.core.prompt import PromptFormat
+from harness.tasks import get_task
+from harness.tasks.data import TaskOptions
+from harness.tasks.ruler.common import fixed_shuffle
+from harness.tasks.ruler.qa import _ruler_docs
+from harness.tasks.ruler.tasks import ROWS, ruler_task
 
 SEEDS = (42, 3)
 LENGTHS = (1024, 4096)
@@ -83,8 +83,8 @@ def test_qa_gold_lands_in_rulers_slot_and_count(name, seed, fmt, ruler_data) -> 
 @pytest.mark.parametrize("name", ["qa_1", "qa_2"])
 def test_qa_count_is_the_first_samples_most_and_steps_only_when_too_long(name, fmt, ruler_data) -> None:
     """Sample 0 holds the most documents that fit; a sample with fewer would not fit 10 more."""
-    from tasks.ruler.qa import SEP, _draw
-    from tasks.sizing import count_layout
+    from harness.tasks.ruler.qa import SEP, _draw
+    from harness.tasks.sizing import count_layout
 
     options = TaskOptions(data_dir=ruler_data)
     task = get_task(name, options)

@@ -5,9 +5,9 @@ import json
 import datasets
 import pytest
 
-from harness.errors import HarnessError
-from tasks.data import TaskOptions
-from tasks.ruler import qa_data
+from harness.core.errors import HarnessError
+from harness.tasks.data import TaskOptions
+from harness.tasks.ruler import qa_data
 from tests.tasks.ruler.qa_fixtures import write_hotpotqa, write_squad
 
 

@@ -1,4 +1,4 @@
-from tasks.ruler.scoring import postprocess, string_match_all, string_match_part
+from harness.tasks.ruler.scoring import postprocess, string_match_all, string_match_part
 
 
 def test_string_match_all_is_the_fraction_found_case_insensitive() -> None:

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from harness.prompt import PromptFormat
+from harness.core.prompt import PromptFormat
 from harness.runner.sample_cache import SampleCache
-from tasks import GROUPS, get_task
-from tasks.data import TaskOptions
+from harness.tasks import GROUPS, get_task
+from harness.tasks.data import TaskOptions
 
 RULER = GROUPS["ruler"].tasks
 COARSE = {"qa_1", "qa_2", "niah_multikey_3"}  # units of 60-200 tokens (documents, uuid needles): >= 97% from 4k on
@@ -106,7 +106,7 @@ def test_essay_needles_sit_at_sentence_boundaries(chat_tokenizer, ruler_data) ->
 
 
 def test_missing_essays_and_qa_data_are_named(chat_tokenizer, tmp_path) -> None:
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     fmt = PromptFormat.create(chat_tokenizer, "off")
     with pytest.raises(HarnessError, match="pg_essays"):
@@ -136,11 +136,11 @@ def test_non_additive_tokenizer_falls_back_to_exact_counts(ruler_data) -> None:
 SCRIPT = """
 import hashlib, json, sys
 from pathlib import Path
-from harness.models import BUILTINS
-from harness.backends.hf import load_tokenizer
-from harness.prompt import PromptFormat
-from tasks import GROUPS, get_task
-from tasks.data import TaskOptions
+from harness.core.models import BUILTINS
+from harness.core.backends.hf import load_tokenizer
+from harness.core.prompt import PromptFormat
+from harness.tasks import GROUPS, get_task
+from harness.tasks.data import TaskOptions
 fmt = PromptFormat.create(load_tokenizer(str(BUILTINS["tiny-random"].ensure())), "auto")
 options = TaskOptions(data_dir=Path(sys.argv[1]))
 out = {}

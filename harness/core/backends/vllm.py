@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from harness.backends.base import (
+from harness.core.backends.base import (
     Backend,
     Generation,
     GenerationRequest,
@@ -12,7 +12,7 @@ from harness.backends.base import (
     LoglikelihoodRequest,
     truncate_at_stop,
 )
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 DEFAULT_BATCH = 64
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 # option -> the flag that sets it besides --model-args
 FLAGS = {"base_url": "--base-url", "tokenizer": "--tokenizer", "device": "--device", "batch_size": "--batch-size"}
@@ -22,7 +22,7 @@ LOCAL_ONLY = ("device",)
 def backend_name(spec: str) -> str:
     """The backend a `--model` spec picks (`openai:`, `vllm:`, `hf:` prefixes; anything else is hf), without
     building a built-in model."""
-    from harness.backends import split_spec
+    from harness.core.backends import split_spec
 
     return split_spec(spec)[0]
 

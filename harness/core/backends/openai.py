@@ -24,7 +24,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence, TypeVar
 
-from harness.backends.base import (
+from harness.core.backends.base import (
     Backend,
     Generation,
     GenerationRequest,
@@ -32,12 +32,12 @@ from harness.backends.base import (
     LoglikelihoodRequest,
     truncate_at_stop,
 )
-from harness.backends.failures import RequestFailure, RequestsFailed
-from harness.backends.hf import load_tokenizer
-from harness.backends.openai_faults import REFUSED, Fault, backoff, classify, first_choice, output_tokens, reply_object
-from harness.errors import HarnessError
-from harness.model_args import check_known
-from harness.redaction import redact_text
+from harness.core.backends.failures import RequestFailure, RequestsFailed
+from harness.core.backends.hf import load_tokenizer
+from harness.core.backends.openai_faults import REFUSED, Fault, backoff, classify, first_choice, output_tokens, reply_object
+from harness.core.errors import HarnessError
+from harness.core.model_args import check_known
+from harness.core.redaction import redact_text
 
 KNOWN_ARGS = ("mode", "concurrency", "max_retries", "retry_base_s", "abort_after", "timeout", "max_length",
               "assistant_prefill")

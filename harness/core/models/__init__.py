@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from harness.paths import cache_dir
+from harness.core.paths import cache_dir
 
 
 @dataclass(frozen=True)
@@ -40,21 +41,25 @@ class BuiltinModel:
 
 
 def _smollm2(target: Path) -> None:
-    from harness.models import smollm2
+    from harness.core.models import smollm2
 
     smollm2.build(target)
 
 
 def _tiny_random(target: Path) -> None:
-    from harness.models import tiny
-
-    tiny.build_random(target)
+    _upstairs("harness.train.tiny:build_random")(target)
 
 
 def _tiny(target: Path) -> None:
-    from harness.models import tiny
+    _upstairs("harness.train.tiny:build_trained")(target)
 
-    tiny.build_trained(target)
+
+def _upstairs(entry: str) -> Callable[[Path], None]:
+    """A builder that lives above the ground floor (the tiny model trains with the trainer on generated tasks),
+    looked up by name when a build is asked for, as a registry's lazy entry is."""
+    module, attr = entry.split(":")
+    builder: Callable[[Path], None] = getattr(importlib.import_module(module), attr)
+    return builder
 
 
 BUILTINS: dict[str, BuiltinModel] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 MAX_LENGTH = 128
 RULE = f"letters, digits, '.', '_' and '-', not starting with '.', at most {MAX_LENGTH} characters"

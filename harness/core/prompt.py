@@ -11,9 +11,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence
 
-from harness.backends.base import GenerationRequest
-from harness.errors import HarnessError
-from harness.types import Message, Prompt
+from harness.core.backends.base import GenerationRequest
+from harness.core.errors import HarnessError
+from harness.core.types import Message, Prompt
 
 ChatMode = Literal["auto", "on", "off"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 _LENGTH = re.compile(r"^(\d+)([kKmM]?)$")
 _UNITS = {"": 1, "k": 1024, "m": 1024 * 1024}

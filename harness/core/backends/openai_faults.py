@@ -19,7 +19,7 @@ import json
 import random
 from typing import Any
 
-from harness.redaction import redact_text
+from harness.core.redaction import redact_text
 
 RETRY_STATUS = frozenset({408, 409, 425, 429})
 MAX_DELAY_S = 30.0  # the longest backoff between two attempts

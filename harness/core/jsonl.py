@@ -8,7 +8,7 @@ A last line with no newline is an interrupted write (a kill -9): a reader that o
 append starts on a line of its own. Appends and repairs hold an exclusive lock on the file, so a
 reader never cuts off a line another process is still writing.
 
-Files a user hands the harness (task data, training data) are read by `harness.userfiles.iter_jsonl`
+Files a user hands the harness (task data, training data) are read by `harness.core.userfiles.iter_jsonl`
 instead: there a bad line is an error, not something to skip.
 """
 
@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TypeVar
 
-from harness.userfiles import json_type
+from harness.core.userfiles import json_type
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 def parse_limit(value: int | float | str | None) -> int | float | None:

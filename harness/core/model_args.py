@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from harness.errors import HarnessError
-from harness.registry import did_you_mean
+from harness.core.errors import HarnessError
+from harness.core.registry import did_you_mean
 
 
 def _convert(value: str) -> Any:

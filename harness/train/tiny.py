@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.models.store import publish
+from harness.core.models.store import publish
 
 CONFIG: dict[str, Any] = {
     "hidden_size": 64,
@@ -50,9 +50,9 @@ TRAIN_SEED = 1000  # sample seeds 1000+: disjoint from evaluation's default seed
 
 def tokenizer_corpus(seed: int = SEED) -> Iterator[str]:
     """RULER's templates (repeated, so their words become whole tokens), noise lines, needles."""
-    from tasks.ruler.common import templates
-    from tasks.ruler.haystacks import NOISE_LINE
-    from tasks.ruler.values import random_word_pair
+    from harness.tasks.ruler.common import templates
+    from harness.tasks.ruler.haystacks import NOISE_LINE
+    from harness.tasks.ruler.values import random_word_pair
 
     texts = [v for family in templates().values() for v in family.values() if isinstance(v, str)]
     rng = random.Random(seed)
@@ -106,9 +106,9 @@ def retrieval_records(tokenizer: Any, count: int, seed: int,
                       lengths: tuple[int, ...] = (256, 320, 384, 448, 512)) -> list[dict[str, str]]:
     """Half RULER niah_single_1 prompts (noise haystack, at the given lengths) with their answers,
     half recall drills (a number shown once among noise lines, then asked back)."""
-    from harness.prompt import PromptFormat
-    from tasks import get_task
-    from tasks.ruler.haystacks import NOISE_LINE
+    from harness.core.prompt import PromptFormat
+    from harness.tasks import get_task
+    from harness.tasks.ruler.haystacks import NOISE_LINE
 
     fmt = PromptFormat.create(tokenizer, "off")
     rng = random.Random(seed)
@@ -128,7 +128,7 @@ def retrieval_records(tokenizer: Any, count: int, seed: int,
 
 def build_trained(target: Path) -> None:
     """Pretrain `tiny-random` on generated retrieval data and publish the result at `target`."""
-    from harness.models import BUILTINS
+    from harness.core.models import BUILTINS
     from harness.train.spec import Stage, TrainSpec
     from harness.train.trainer import train
 
@@ -137,7 +137,7 @@ def build_trained(target: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data.jsonl"
     if not data.exists():
-        from harness.backends.hf import load_tokenizer
+        from harness.core.backends.hf import load_tokenizer
 
         records = retrieval_records(load_tokenizer(str(base)), TRAIN_EXAMPLES, TRAIN_SEED)
         tmp = data.with_suffix(".tmp")

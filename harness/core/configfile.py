@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.userfiles import json_type, parse_json, parse_yaml, read_text
+from harness.core.errors import HarnessError
+from harness.core.userfiles import json_type, parse_json, parse_yaml, read_text
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

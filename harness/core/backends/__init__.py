@@ -11,14 +11,14 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from harness.backends.base import Backend
-from harness.errors import HarnessError
-from harness.registry import Registry, unknown_name
+from harness.core.backends.base import Backend
+from harness.core.errors import HarnessError
+from harness.core.registry import Registry, unknown_name
 
 BACKENDS: Registry[type[Backend]] = Registry("backend")
-BACKENDS.register("hf", "harness.backends.hf:HFBackend")
-BACKENDS.register("openai", "harness.backends.openai:OpenAIBackend")
-BACKENDS.register("vllm", "harness.backends.vllm:VLLMBackend")
+BACKENDS.register("hf", "harness.core.backends.hf:HFBackend")
+BACKENDS.register("openai", "harness.core.backends.openai:OpenAIBackend")
+BACKENDS.register("vllm", "harness.core.backends.vllm:VLLMBackend")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 def parse_model_spec(spec: str) -> ModelSpec:
     """Split `backend:model` (backend one of the registered names); default to `hf`."""
-    from harness.models import BUILTINS
+    from harness.core.models import BUILTINS
 
     prefix, model = split_spec(spec)
     if model in BUILTINS and prefix in ("hf", "vllm"):

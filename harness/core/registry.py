@@ -10,7 +10,7 @@ import difflib
 import importlib
 from typing import Generic, Iterable, Iterator, TypeVar
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 LOCK_FILE = ".lock"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 Req = TypeVar("Req")
 Ans = TypeVar("Ans")

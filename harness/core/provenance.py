@@ -13,7 +13,7 @@ LIBRARIES = ("lc-harness", "torch", "transformers", "tokenizers", "datasets", "a
 
 def git_sha() -> str | None:
     """The commit of the lc-harness checkout this code runs from, if it is one."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True

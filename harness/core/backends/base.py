@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from harness.types import Message
+from harness.core.types import Message
 
 
 @dataclass(frozen=True)

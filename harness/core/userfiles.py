@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 def read_text(path: Path, what: str = "file", translate_newlines: bool = True) -> str:
