@@ -2,7 +2,8 @@
 
 For every task x length, builds N samples as `harness eval` would (the model's tokenizer, chat
 template by `--chat-template auto`, exact token counts) and prints the worst and the median of
-`length - prompt_tokens - max_new_tokens`, the tokens a sample leaves unused. Run by hand, not a test:
+`task.prompt_budget(length) - prompt_tokens`, the tokens a sample leaves of its prompt budget
+(the length minus the task's generation budget) unused. Run by hand, not a test:
 
     .venv/bin/python bench/budget_slack.py [--model smollm2-135m|tiny] [--n 20] [--n-32k 8] [--lengths 4k,8k,16k,32k]
 
@@ -75,7 +76,7 @@ def main() -> None:
     shared = PromptFormat.create(tokenizer, "auto")
     qa_note = " (qa: synthetic files of SQuAD/HotpotQA format)" if args.synthetic_qa else ""
     print(f"tokenizer {args.model}, chat template {'on' if shared.chat else 'off'}{qa_note}; "
-          f"slack = length - prompt_tokens - max_new_tokens, worst / median over n samples")
+          f"slack = prompt budget (length - generation budget) - prompt_tokens, worst / median over n samples")
     print("| task | " + " | ".join(format_length(n) for n in lengths) + " |")
     print("| --- |" + " --- |" * len(lengths))
     for name in args.tasks.split(","):
@@ -85,7 +86,7 @@ def main() -> None:
         for length in lengths:
             n = args.n if length < 32 * 1024 else args.n_32k
             samples = task.samples(fmt, length, n, seed=42)
-            slack = [length - s.prompt_tokens - task.max_new_tokens for s in samples]
+            slack = [task.prompt_budget(length) - s.prompt_tokens for s in samples]
             assert min(slack) >= 0, f"{name} at {length}: a sample is over budget"
             cells.append(f"{max(slack)} / {statistics.median(slack):g}")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)

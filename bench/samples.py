@@ -2,7 +2,8 @@
 
 End to end in a fresh process, as a user pays it: load SmolLM2's tokenizer, read and split the
 essays, size every sample exactly (chat template and answer prefix included), no sample cache.
-Prints the time per length and each sample's slack (length - prompt tokens - tokens_to_generate).
+Prints the time per length and each sample's slack: the tokens it leaves of its prompt budget
+(`Task.prompt_budget(length)`, the length minus the task's generation budget) unused.
 
     .venv/bin/python bench/samples.py --data-dir ../shared/data [--n 20] [--lengths 32k,128k]
 """
@@ -41,7 +42,7 @@ def main() -> None:
         t0 = time.perf_counter()
         samples = task.samples(fmt, length, args.n, seed=42)
         elapsed = time.perf_counter() - t0
-        slack = [length - s.prompt_tokens - task.max_new_tokens for s in samples]
+        slack = [task.prompt_budget(length) - s.prompt_tokens for s in samples]
         print(f"{length:>7} tokens: {args.n} samples in {elapsed:.2f} s ({elapsed / args.n * 1000:.0f} ms each); "
               f"slack min {min(slack)} max {max(slack)} mean {sum(slack) / len(slack):.1f} tokens "
               f"(worst {100 * max(slack) / length:.3f}% of the length)")

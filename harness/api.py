@@ -1,8 +1,9 @@
 """The Python API: `from harness import evaluate`.
 
-`harness eval` turns its flags into an `EvalArgs` and calls the same `prepare` (arguments -> `EvalConfig`,
-backend, judge) and `run`, so the command line and a notebook cannot drift: the same arguments give the same
-`results.json` and the same `Result`.
+`harness eval` and `evaluate` take the same flags (lm-eval's spellings included), turn them into the one
+`EvalConfig` (`eval_config_from_flags`) and go through the same `harness.runner.prepare` (`prepare`, then `run`)
+as the sweep's eval stage, so the command line, a notebook and a sweep cannot drift: the same settings give the
+same `results.json` and the same `Result`.
 
 ```python
 from harness import evaluate
@@ -14,68 +15,38 @@ result.results["niah_single_1"]["256"]["score"]
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.core.errors import HarnessError
+from harness.runner import EvalConfig
+from harness.runner.prepare import Prepared, run
 
 if TYPE_CHECKING:
-    from harness.core.backends.base import Backend
-    from harness.core.outputs import OutputLock
-    from harness.judge import Judge
     from harness.results import Result
-    from harness.runner import EvalConfig
 
 Options = str | Mapping[str, Any] | None
 
+EvalArgs = EvalConfig  # the earlier name of the evaluation's one schema, kept for `from harness import EvalArgs`
 
-@dataclass(frozen=True)
-class EvalArgs:
-    """What `harness eval` takes, flag for flag (lm-eval's spellings included); strings as on the command line, or
-    Python values (lists, dicts, numbers)."""
-
-    model: str
-    tasks: str | Sequence[str]
-    lengths: str | int | Sequence[int | str] = "4k"
-    limit: int | float | str | None = None
-    output: str | Path | None = None
-    seed: int = 42
-    batch_size: int | str | None = None
-    chat_template: str | None = None
-    apply_chat_template: bool = False
-    model_args: Options = None
-    base_url: str | None = None
-    tokenizer: str | None = None
-    device: str | None = None
-    data_dir: str | Path | None = None
-    task_args: Options = None
-    num_fewshot: int | None = None
-    depths: str | Sequence[float] | None = None
-    depth_steps: int | None = None
-    truncate: str = "middle"
-    prompt_style: str | None = None
-    gen_kwargs: Options = None
-    judge: str | None = None
-    judge_model_args: Options = None
-    judge_base_url: str | None = None
-    judge_tokenizer: str | None = None
-    db: str | Path | None = None
-    wandb_args: Options = None  # lm-eval's --wandb_args: log the results to W&B (wandb.init's keyword arguments)
-
-
-@dataclass
-class Prepared:
-    """A run ready to start: its config, the loaded backend and judge, where it writes, and notes for the user."""
-
-    config: EvalConfig
-    backend: Backend
-    judge: Judge | None
-    output: Path
-    db: Path
-    notes: list[str] = field(default_factory=list)
-    lock: OutputLock | None = None  # held from `prepare` to the end of `run`: one writer per output directory
-    wandb_args: dict[str, Any] | None = None  # log the results to W&B after the run (harness.tracking)
+# `harness eval`'s flags that are no field of EvalConfig, and why (tests/harness/test_cli_config_parity.py checks it)
+FLAG_ONLY = {
+    "output": "where the run is written, not what is evaluated: `prepare`'s argument (a sweep picks its stage's)",
+    "db": "the results database the run is recorded in: `prepare`'s argument",
+    "wandb_args": "where the results are logged after the run: `prepare`'s argument",
+    "apply_chat_template": "lm-eval's spelling of chat_template=on",
+    "device": "a backend option recorded in model_args (`--device d` is `--model-args device=d`, one run)",
+    "num_fewshot": "a task argument: folded into task_args",
+    "depths": "a task argument (niah): folded into task_args",
+    "depth_steps": "a task argument (niah): folded into task_args",
+    "truncate": "a task argument (real-document tasks): folded into task_args when not the default",
+    "prompt_style": "a task argument (infinitebench): folded into task_args",
+    "gen_kwargs": "lm-eval's generation settings: only the greedy ones every task uses are accepted, nothing is kept",
+    "log_samples": "lm-eval's habit, a no-op: samples are always logged",
+    "judge_model_args": "the judge's model_args (EvalConfig.judge, a JudgeSpec)",
+    "judge_base_url": "the judge's base_url (EvalConfig.judge, a JudgeSpec)",
+    "judge_tokenizer": "the judge's tokenizer (EvalConfig.judge, a JudgeSpec)",
+}
 
 
 def _options(value: Options, flag: str) -> dict[str, Any]:
@@ -88,55 +59,70 @@ def _options(value: Options, flag: str) -> dict[str, Any]:
     return dict(value)
 
 
-def _names(value: str | Sequence[str], flag: str) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
-    names = [item.strip() for item in items if item.strip()]
-    if not names:
-        raise HarnessError(f"bad {flag} {value!r}: nothing given")
-    return names
-
-
-def _depth(text: object) -> float:
+def _depth(text: Any) -> float:
     try:
-        return float(text)  # type: ignore[arg-type]
+        return float(text)
     except (TypeError, ValueError):
         raise HarnessError(f"bad --depths entry {text!r}: expected a number from 0 to 100") from None
 
 
-def _chat_mode(args: EvalArgs) -> str:
-    mode = args.chat_template or "auto"
+def _chat_mode(chat_template: str | None, apply_chat_template: bool) -> str:
+    mode = chat_template or "auto"
     if mode not in ("auto", "on", "off"):
         raise HarnessError(f"bad --chat-template {mode!r}: expected auto, on or off")
-    if args.apply_chat_template:
-        if args.chat_template not in (None, "on"):
-            raise HarnessError(f"--apply_chat_template and --chat-template {args.chat_template} disagree")
+    if apply_chat_template:
+        if chat_template not in (None, "on"):
+            raise HarnessError(f"--apply_chat_template and --chat-template {chat_template} disagree")
         mode = "on"
     return mode
 
 
-def task_arguments(args: EvalArgs) -> dict[str, Any]:
+def task_arguments(flags: Mapping[str, Any]) -> dict[str, Any]:
     """`--task-args` with the flags that are task arguments (`--num_fewshot`, `--depths`, `--truncate`, ...)."""
-    from harness.core.backend_options import merge_options
+    from harness.core.specs import merge_options
 
-    extra = _options(args.task_args, "--task-args")
-    for flag, value, least in (("--num_fewshot", args.num_fewshot, 0), ("--depth-steps", args.depth_steps, 1)):
+    extra = _options(flags.get("task_args"), "--task-args")
+    num_fewshot, depth_steps, depths = flags.get("num_fewshot"), flags.get("depth_steps"), flags.get("depths")
+    truncate, prompt_style = flags.get("truncate", "middle"), flags.get("prompt_style")
+    for flag, value, least in (("--num_fewshot", num_fewshot, 0), ("--depth-steps", depth_steps, 1)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
             raise HarnessError(f"bad {flag} {value!r}: expected a whole number >= {least}")
-    flags: dict[str, Any] = {"num_fewshot": args.num_fewshot, "depth_steps": args.depth_steps}
-    if args.depths is not None:
-        depths = args.depths.split(",") if isinstance(args.depths, str) else list(args.depths)
-        flags["depths"] = [_depth(d) for d in depths if str(d).strip()]
-    if args.truncate != "middle":  # only non-defaults enter task args (and so the fingerprints of existing runs stay)
+    folded: dict[str, Any] = {"num_fewshot": num_fewshot, "depth_steps": depth_steps}
+    if depths is not None:
+        items = depths.split(",") if isinstance(depths, str) else list(depths)
+        folded["depths"] = [_depth(d) for d in items if str(d).strip()]
+    if truncate != "middle":  # only non-defaults enter task args (and so the fingerprints of existing runs stay)
         from harness.tasks.truncation import check_mode
 
-        flags["truncate"] = check_mode(args.truncate)
-    if args.prompt_style is not None:
-        if args.prompt_style not in ("chat", "completion"):
-            raise HarnessError(f"bad --prompt-style {args.prompt_style!r}: expected chat or completion")
-        flags["prompt_style"] = args.prompt_style
+        folded["truncate"] = check_mode(truncate)
+    if prompt_style is not None:
+        if prompt_style not in ("chat", "completion"):
+            raise HarnessError(f"bad --prompt-style {prompt_style!r}: expected chat or completion")
+        folded["prompt_style"] = prompt_style
     names = {"num_fewshot": "--num_fewshot", "depth_steps": "--depth-steps", "depths": "--depths",
              "truncate": "--truncate", "prompt_style": "--prompt-style"}
-    return merge_options(extra, flags, "--task-args", names)
+    return merge_options(extra, _reaching(flags.get("tasks"), folded, names), "--task-args", names)
+
+
+def _reaching(tasks: Any, folded: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The task-argument flags are sugar for the task arguments they set (`--depth-steps 5` is `depth_steps=5`,
+    which reaches the tasks declaring it, `harness.tasks.options`): `--num_fewshot` where no selected task has
+    shots is dropped (lm-eval's habit; `_fewshot_note` says so), another flag no selected task declares is an error."""
+    given = [key for key, value in folded.items() if value is not None]
+    if not given or not tasks:
+        return folded
+    from harness.tasks import resolve
+    from harness.tasks.options import tasks_declaring
+
+    selected = resolve([t.strip() for t in (tasks.split(",") if isinstance(tasks, str) else tasks) if str(t).strip()])
+    out = dict(folded)
+    for key in given:
+        if not tasks_declaring(selected, key):
+            if key != "num_fewshot":
+                shown = ", ".join(selected[:5]) + (", ..." if len(selected) > 5 else "")
+                raise HarnessError(f"{names[key]} applies to no selected task ({shown})")
+            del out[key]
+    return out
 
 
 def _fewshot_note(task_names: list[str], task_args: dict[str, Any], num_fewshot: int | None) -> list[str]:
@@ -154,126 +140,55 @@ def _fewshot_note(task_names: list[str], task_args: dict[str, Any], num_fewshot:
     return [f"note: --num_fewshot {num_fewshot} does not apply to {shown}: they keep their benchmark's own prompt"]
 
 
-def prepare(args: EvalArgs) -> Prepared:
-    """Check every argument, then load the backend and the judge: (EvalConfig, backend, judge, output)."""
-    from harness.core.backend_options import backend_options
-    from harness.core.backends import load_backend
-    from harness.core.lengths import parse_lengths
-    from harness.core.limit import parse_limit
-    from harness.core.outputs import lock_output
-    from harness.core.pathnames import slugify
-    from harness.core.paths import default_db_path
-    from harness.lmeval_compat import check_gen_kwargs, check_output_path, resolve_model
-    from harness.runner import RUN_FILE, EvalConfig, read_run_file
-    from harness.store import Store
-    from harness.tasks import resolve
+def eval_config_from_flags(flags: Mapping[str, Any]) -> EvalConfig:
+    """`harness eval`'s flags (by parameter name, as `evaluate` takes them) as the `EvalConfig` they describe:
+    lm-eval's spellings read as ours, the task-argument flags folded into `task_args`, `--device` into
+    `model_args`, the `--judge-*` flags into a `JudgeSpec`."""
+    from harness.core.specs import BackendSpec
+    from harness.lmeval_compat import check_gen_kwargs, resolve_model
+    from harness.runner.prepare import eval_config
 
-    task_names = resolve(_names(args.tasks, "--tasks"))
-    given = [args.lengths] if isinstance(args.lengths, int) else args.lengths
-    length_specs = _names(given if isinstance(given, str) else [str(x) for x in given], "--lengths")
-    parsed_lengths = parse_lengths(",".join(p for p in length_specs if p != "max")) if set(length_specs) - {"max"} else []
-    limit = parse_limit(args.limit)
-    chat_template = _chat_mode(args)
-    check_gen_kwargs(_options(args.gen_kwargs, "--gen_kwargs"))
-    spec, model_args = resolve_model(args.model, _options(args.model_args, "--model-args"))
-    kwargs = backend_options(spec, model_args, base_url=args.base_url, tokenizer=args.tokenizer, device=args.device,
-                             batch_size=args.batch_size)
-    if args.device is not None:  # --device d is --model-args device=d (the same run)
-        model_args["device"] = args.device
-    task_args = task_arguments(args)
-    judge_kwargs = None
-    if args.judge:
-        judge_kwargs = backend_options(args.judge, _options(args.judge_model_args, "--judge-model-args"),
-                                       base_url=args.judge_base_url, tokenizer=args.judge_tokenizer,
-                                       args_flag="--judge-model-args",
-                                       flag_names={"base_url": "--judge-base-url", "tokenizer": "--judge-tokenizer"})
-    elif args.judge_base_url or args.judge_tokenizer or args.judge_model_args:
+    chat_template = _chat_mode(flags.get("chat_template"), bool(flags.get("apply_chat_template")))
+    check_gen_kwargs(_options(flags.get("gen_kwargs"), "--gen_kwargs"))
+    spec, model_args = resolve_model(flags["model"], _options(flags.get("model_args"), "--model-args"))
+    model = BackendSpec(spec, model_args, base_url=flags.get("base_url"), tokenizer=flags.get("tokenizer"),
+                        device=flags.get("device"), batch_size=flags.get("batch_size"))
+    model.options()  # a clash or a misplaced option is named by the flag it came from
+    judge_flags = {"model_args": flags.get("judge_model_args"), "base_url": flags.get("judge_base_url"),
+                   "tokenizer": flags.get("judge_tokenizer")}
+    judge = None
+    if flags.get("judge"):
+        judge = {"model": flags["judge"], **{k: v for k, v in judge_flags.items() if v is not None}}
+        judge["model_args"] = _options(judge_flags["model_args"], "--judge-model-args")
+    elif any(judge_flags.values()):
         raise HarnessError("--judge-base-url, --judge-tokenizer and --judge-model-args need --judge MODEL")
-    notes = _fewshot_note(task_names, task_args, args.num_fewshot)
+    data_dir = flags.get("data_dir")
+    settings = {"model": spec, "tasks": flags["tasks"], "lengths": flags.get("lengths", "4k"), "limit": flags.get("limit"),
+                "seed": flags.get("seed", 42), "chat_template": chat_template, "model_args": model.recorded_args(),
+                "data_dir": str(data_dir) if data_dir else None, "task_args": task_arguments(flags),
+                "batch_size": model.batch_size, "base_url": model.base_url, "tokenizer": model.tokenizer, "judge": judge}
+    config = eval_config(settings)
+    if config.judge is not None:
+        config.judge.backend.options()  # the judge's options checked now, before the evaluated model loads
+    return config
+
+
+def prepare_flags(flags: Mapping[str, Any]) -> Prepared:
+    """Check every flag, then prepare the run (`harness.runner.prepare.prepare`): backend, judge, output claimed."""
+    from harness.core.pathnames import slugify
+    from harness.lmeval_compat import check_output_path
+    from harness.runner.prepare import data_dir, prepare
     from harness.tracking import check_wandb_args
 
-    wandb_args = check_wandb_args(args.wandb_args)  # wandb missing or a bad key fails now, before any work
-    from harness.tasks import check_tasks
-    from harness.tasks.data import TaskOptions
-
-    data_dir = _data_dir(args.data_dir)
-    # every task's data files read and checked now: a bad file fails before a model loads for nothing
-    check_tasks(task_names, TaskOptions(data_dir=data_dir, args=task_args))
-    output = Path(args.output) if args.output else Path("runs") / slugify(spec)
+    config = eval_config_from_flags(flags)
+    notes = _fewshot_note(config.tasks, config.task_args, flags.get("num_fewshot"))
+    wandb_args = check_wandb_args(flags.get("wandb_args"))  # wandb missing or a bad key fails now, before any work
+    data_dir(config.data_dir)
+    output = Path(flags["output"]) if flags.get("output") else Path("runs") / slugify(config.model)
     check_output_path(output)  # lm-eval's `--output_path res.json` names a file; ours is a directory
-    db = Path(args.db).expanduser() if args.db else default_db_path()
-    lock = lock_output(output)  # refused at once when another process writes there; released by `run`
-    try:
-        if (output / RUN_FILE).exists():  # a damaged run.json fails now; `run` compares it with the loaded model
-            read_run_file(output / RUN_FILE)
-        Store(db)  # a database that cannot hold the result fails now, not after the run
-        backend = load_backend(spec, **kwargs)
-    except BaseException:
-        lock.release()
-        raise
-    try:
-        if "max" in length_specs and backend.max_length not in parsed_lengths:
-            parsed_lengths.append(backend.max_length)
-        judge = _judge(args.judge, judge_kwargs, spec, kwargs, backend) if args.judge and judge_kwargs is not None else None
-    except BaseException:
-        backend.close()
-        lock.release()
-        raise
-    config = EvalConfig(
-        model=spec,
-        tasks=task_names,
-        lengths=parsed_lengths,
-        limit=limit,
-        seed=args.seed,
-        chat_template=chat_template,  # type: ignore[arg-type]
-        model_args=model_args,
-        data_dir=str(args.data_dir) if args.data_dir else None,
-        task_args=task_args,
-    )
-    return Prepared(config, backend, judge, output, db, notes, lock, wandb_args)
-
-
-def _data_dir(value: str | Path | None) -> Path | None:
-    """`--data-dir` (or HARNESS_DATA_DIR), which must be a directory when given."""
-    if value is None or str(value) == "":
-        return None
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        why = "does not exist" if not path.exists() else "is not a directory"
-        raise HarnessError(f"--data-dir {value} {why} (it is where tasks find their data files; also HARNESS_DATA_DIR)")
-    return path
-
-
-def _judge(spec: str, kwargs: dict[str, Any], model: str, model_kwargs: dict[str, Any], backend: Backend) -> Judge:
-    """The judge: the evaluated backend itself when it is the same model with the same options, else its own."""
-    from harness.core.backends import load_backend
-    from harness.judge import Judge
-
-    own = {k: v for k, v in kwargs.items() if k != "batch_size"}
-    if spec == model and all(model_kwargs.get(k) == v for k, v in own.items()):
-        return Judge(backend, spec)
-    return Judge(load_backend(spec, **kwargs), spec)
-
-
-def run(prepared: Prepared) -> tuple[str, Result]:
-    """Evaluate a prepared run (results, samples, a database row); closes its backends. Returns (run id, result)."""
-    from harness.runner import evaluate as run_evaluation
-    from harness.store import Store
-
-    try:
-        run_id, result = run_evaluation(prepared.config, prepared.backend, prepared.output, Store(prepared.db),
-                                        prepared.judge, prepared.lock)
-    finally:
-        prepared.backend.close()
-        if prepared.judge is not None and prepared.judge.backend is not prepared.backend:
-            prepared.judge.backend.close()
-        if prepared.lock is not None:
-            prepared.lock.release()
-    if prepared.wandb_args is not None:  # after everything is written: a W&B failure loses nothing
-        from harness.tracking import log_results_to_wandb
-
-        log_results_to_wandb(result, prepared.wandb_args)
-    return run_id, result
+    prepared = prepare(config, output, Path(flags["db"]) if flags.get("db") else None, wandb_args)
+    prepared.notes = notes
+    return prepared
 
 
 def evaluate(
@@ -310,8 +225,11 @@ def evaluate(
 
     Arguments are `harness eval`'s flags (see `harness eval --help`), as strings or Python values:
     `evaluate("tiny-random", ["niah_single_1"], lengths=[256, 512], limit=4, model_args={"dtype": "float32"})`."""
-    values = dict(locals())
-    prepared = prepare(EvalArgs(**values))
+    prepared = prepare_flags(dict(locals()))
     for note in prepared.notes:
         warnings.warn(note, stacklevel=2)
     return run(prepared)[1]
+
+
+__all__ = ["EvalArgs", "EvalConfig", "Prepared", "eval_config_from_flags", "evaluate", "prepare_flags", "run",
+           "task_arguments"]

@@ -5,7 +5,7 @@ the two means' standard errors. A baseline cell the run lacks fails the check as
 compared nothing must not pass.
 
 A baseline is a `results.json` (its `samples/` beside it are used when present) or a board's
-`baseline.json` (written by `harness leaderboard build`: per variant, every cell's score and
+`baseline.json` (`harness.core.records.BoardBaseline`, written by `harness leaderboard build`: per variant, every cell's score and
 per-sample scores, portable enough to commit), with `--row` naming the variant.
 
 Every file is checked as it is read: one that does not parse, or holds the wrong shape, is a
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
+from harness.core.records import BoardBaseline, Result
 from harness.core.registry import unknown_name
 from harness.core.significance import paired_test
 from harness.core.userfiles import check_type, read_json
@@ -77,11 +78,9 @@ def _samples(results_path: Path) -> dict[tuple[str, int], dict[str, float]]:
 
 def cells_of_results(path: Path) -> Cells:
     """A results.json's scored task cells, with the per-sample scores of `samples/` beside it."""
-    data = read_json(path, "results file")
-    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
-        raise HarnessError(f"{path}: not a results.json (no 'results' object)")
+    result = Result.read(path)  # harness.core.records: its shape and version checked
     cells: Cells = {}
-    for task, lengths in data["results"].items():
+    for task, lengths in result.results.items():
         check_type(lengths, dict, f"{path}: results[{task!r}]")
         for length, cell in lengths.items():
             where = f"{path}: results[{task!r}][{length!r}]"
@@ -123,7 +122,7 @@ def load_baseline(path: Path, row: str | None) -> Cells:
 def _board_row(data: Any, path: Path, row: str | None) -> tuple[Cells, str]:
     if not isinstance(data, dict) or not isinstance(data.get("rows"), dict):
         raise HarnessError(f"{path}: neither a results.json nor a board baseline.json (no 'results' or 'rows' object)")
-    rows = data["rows"]
+    rows = BoardBaseline.parse(data, str(path)).rows  # harness.core.records: its version checked
     if row is None:
         if len(rows) != 1:
             raise HarnessError(f"{path}: holds rows {', '.join(rows) or '(none)'}; pick one with --row")

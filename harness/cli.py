@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from harness.core.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.core.records import Result
+    from harness.store import Store
 
 app = typer.Typer(
     help="lc-harness: evaluate long-context language models across context lengths.",
@@ -20,7 +25,7 @@ models_app = typer.Typer(help="Built-in models that need no hub.", no_args_is_he
 app.add_typer(models_app, name="models")
 
 
-def _store(db: Optional[Path]):  # type: ignore[no-untyped-def]
+def _store(db: Optional[Path]) -> Store:
     from harness.core.paths import default_db_path
     from harness.store import Store
 
@@ -98,8 +103,7 @@ def eval_command(
                                                   "(the `tracking` extra)"),
 ) -> None:
     """Run a model over tasks at several context lengths; write results, samples and a database row."""
-    from harness.api import EvalArgs, prepare, run
-    from harness.report import result_table
+    flags = dict(locals())  # the flags by name: `harness.api.evaluate`'s parameters
     from harness.task_listing import LIST_VALUES, listing
 
     if tasks in LIST_VALUES:
@@ -107,14 +111,15 @@ def eval_command(
         return
     if model is None or tasks is None:
         raise HarnessError(f"--{'model' if model is None else 'tasks'} is required (see `harness eval --help`)")
-    prepared = prepare(EvalArgs(
-        model=model, tasks=tasks, lengths=lengths, limit=limit, output=output, seed=seed, batch_size=batch_size,
-        chat_template=chat_template, apply_chat_template=apply_chat_template, model_args=model_args, base_url=base_url,
-        tokenizer=tokenizer, device=device, data_dir=data_dir, task_args=task_args, num_fewshot=num_fewshot, depths=depths,
-        depth_steps=depth_steps, truncate=truncate, prompt_style=prompt_style, gen_kwargs=gen_kwargs, judge=judge,
-        judge_model_args=judge_model_args, judge_base_url=judge_base_url, judge_tokenizer=judge_tokenizer, db=db,
-        wandb_args=wandb_args,
-    ))
+    _run_eval(flags)
+
+
+def _run_eval(flags: dict[str, object]) -> None:
+    """Prepare and run an evaluation from `harness eval`'s flags; print its table and where it went."""
+    from harness.api import prepare_flags, run
+    from harness.report import result_table
+
+    prepared = prepare_flags(flags)
     for note in prepared.notes:
         typer.echo(note, err=True)
     out = prepared.output
@@ -132,7 +137,7 @@ def eval_command(
     _exit_on_failed_samples(result, out)
 
 
-def _exit_on_failed_samples(result, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _exit_on_failed_samples(result: Result, out: Path) -> None:
     """Exit 1, after one loud line, when some samples got no answer: the run is written but incomplete
     (a script or CI gate must not take it for a finished one), and a rerun retries only those."""
     from harness.results import failed_samples
@@ -153,13 +158,17 @@ def train_command(
     rope: Optional[str] = typer.Option(None, help="linear:F, dynamic:F, yarn:F, llama3:F or theta:T"),
     max_position_embeddings: Optional[int] = typer.Option(None, help="new max_position_embeddings"),
     lora: Optional[str] = typer.Option(None, help="LoRA r=..,alpha=..,dropout=.. (merged on save)"),
-    lr: float = typer.Option(2e-5, help="peak learning rate"),
+    learning_rate: float = typer.Option(2e-5, "--lr", "--learning-rate", help="peak learning rate"),
+    lr_scheduler: str = typer.Option("cosine", help="learning-rate schedule within each stage (transformers' "
+                                                    "lr_scheduler_type): cosine, linear, constant_with_warmup, ..."),
     warmup_ratio: float = typer.Option(0.05, help="warm-up share of each stage's steps"),
     weight_decay: float = typer.Option(0.0),
+    max_grad_norm: float = typer.Option(1.0, help="clip gradients to this norm (0: no clipping)"),
     grad_accum: int = typer.Option(1, help="gradient accumulation steps"),
     packing: bool = typer.Option(True, help="pack examples into full-length sequences (no cross-example attention)"),
     batch_size: int = typer.Option(1, help="sequences per step when --no-packing"),
-    loss_norm: str = typer.Option("token", help="token (mean over label tokens) or sequence (mean of example means)"),
+    loss_normalization: str = typer.Option("token", "--loss-norm", "--loss-normalization",
+                                           help="token (mean over label tokens) or sequence (mean of example means)"),
     gradient_checkpointing: bool = typer.Option(False, help="trade compute for memory"),
     save_steps: int = typer.Option(50, help="checkpoint every N steps (resume point)"),
     seed: int = typer.Option(0),
@@ -167,19 +176,13 @@ def train_command(
                                                "transformers' integrations, the `tracking` extra)"),
 ) -> None:
     """Fine-tune a causal LM with RoPE scaling and stepwise context extension."""
+    settings = {name: value for name, value in locals().items() if name != "output"}  # TrainSpec's fields by name
     from harness.tracking import parse_report_to
-    from harness.train.spec import TrainSpec, parse_lora, parse_rope, parse_stages
+    from harness.train.data import check_data
+    from harness.train.spec import load_train_spec
     from harness.train.trainer import train
 
-    spec = TrainSpec(
-        model=model, data=data, stages=parse_stages(stages), rope=parse_rope(rope) if rope else None,
-        max_position_embeddings=max_position_embeddings, lora=parse_lora(lora), learning_rate=lr,
-        warmup_ratio=warmup_ratio, weight_decay=weight_decay, grad_accum=grad_accum, packing=packing,
-        batch_size=batch_size, loss_normalization=loss_norm, gradient_checkpointing=gradient_checkpointing,
-        save_steps=save_steps, seed=seed, report_to=parse_report_to(report_to),
-    )
-    from harness.train.data import check_data
-
+    spec = load_train_spec({**settings, "report_to": parse_report_to(report_to)})
     check_data(data)  # a bad record fails now, before the output is claimed or a model loads
     try:
         out = train(spec, output)
@@ -286,7 +289,7 @@ def main() -> None:
         sys.exit(code)
 
 
-def _click_exceptions():  # type: ignore[no-untyped-def]
+def _click_exceptions() -> ModuleType:
     """The exceptions module of the click that typer runs on (its own copy in recent typer, else click)."""
     import importlib
 
@@ -329,17 +332,17 @@ def synth_run(
     seed: int = typer.Option(0, help="seed of the plugin's random choices"),
 ) -> None:
     """Run a plugin; a rerun after a crash reuses every cached LLM call."""
-    from harness.core.backend_options import backend_options
     from harness.core.configfile import read_config_file
     from harness.core.model_args import parse_model_args
+    from harness.core.specs import BackendSpec
     from harness.synth.run import synthesize
 
-    sources: list = []
+    sources: list[dict[str, Any]] = []
     if corpus is not None:
         from harness.synth.corpus import read_corpus_file
 
         sources = read_corpus_file(corpus)
-    kwargs = backend_options(generator, parse_model_args(model_args), base_url=base_url, tokenizer=tokenizer)
+    kwargs = BackendSpec(generator, parse_model_args(model_args), base_url=base_url, tokenizer=tokenizer).options()
     stats = synthesize(plugin, read_config_file(config), str(config), out, sources, seed, generator, kwargs)
     typer.echo(f"{stats['records']} records -> {out / 'data.jsonl'} ({stats['llm_calls']} LLM calls, {stats['llm_cache_hits']} cache hits)")
     if stats["dropped"]:
@@ -357,6 +360,7 @@ def synth_stats(out: Path = typer.Argument(..., help="an output directory of `ha
     """Sizes, lengths, diversity (and the plugin's own statistics) of a synthesized dataset."""
     import json
 
+    from harness.core.records import SynthManifest
     from harness.core.userfiles import read_json_object
     from harness.synth.plugin import get_plugin
     from harness.synth.stats import dataset_stats, read_records
@@ -367,7 +371,7 @@ def synth_stats(out: Path = typer.Argument(..., help="an output directory of `ha
         stats = {**read_json_object(saved, "synth stats file"), **stats}
     manifest = out / "manifest.json"
     if manifest.exists():  # the plugin's own statistics recomputed from its outputs (WildLong: graphs)
-        plugin = get_plugin(str(read_json_object(manifest, "synth manifest", ("plugin",))["plugin"]))
+        plugin = get_plugin(SynthManifest.read(manifest).plugin)  # harness.core.records: shape and version checked
         recomputed = plugin.output_stats(out)
         earlier = stats.get("plugin")
         stats["plugin"] = {**(earlier if isinstance(earlier, dict) else {}), **recomputed}

@@ -13,11 +13,11 @@ tasks' metrics are percentages. A pure function of `results.json`.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.core.records import write_atomic
 from harness.results import Result, group_label
 
 FILE = "results_lm_eval.json"
@@ -120,7 +120,5 @@ def _task_config(task: str, info: dict[str, Any]) -> dict[str, Any]:
 def write_lm_eval(result: Result, output: Path) -> Path:
     """Write `OUTPUT/results_lm_eval.json` atomically; returns its path."""
     path = output / FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(lm_eval_layout(result), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(lm_eval_layout(result), indent=2, sort_keys=True) + "\n")
     return path

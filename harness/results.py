@@ -1,57 +1,21 @@
 """`Result`: scores per task x length with n and stderr, group averages, and the run's config.
 
-Written as `OUTPUT/results.json`, shaped like lm-eval's: `results[task][length] = {score, stderr, n}`.
+Written as `OUTPUT/results.json`, shaped like lm-eval's: `results[task][length] = {score, stderr, n}`; the record
+itself (`Result`: fields, version, reading and writing) is `harness.core.records`'.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.core.errors import HarnessError
-from harness.core.types import SCHEMA_VERSION, ScoredSample
-from harness.core.userfiles import json_type, read_json
+from harness.core.records import Result
+from harness.core.types import ScoredSample
 from harness.scored_lines import scored_rows
 from harness.tasks.base import Task, mean, stderr_of_mean
 
-
-@dataclass
-class Result:
-    """Aggregated scores of one run."""
-
-    results: dict[str, dict[str, dict[str, Any]]]
-    groups: dict[str, dict[str, Any]]
-    config: dict[str, Any]
-    version: int = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "results": self.results, "groups": self.groups, "config": self.config, **self.extra}
-
-    def write(self, path: Path) -> None:
-        """Write atomically (temp file, then rename)."""
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, path)
-
-    @classmethod
-    def read(cls, path: Path) -> "Result":
-        """The results.json at `path`; a file that is not one is an error naming it."""
-        data = read_json(path, "results file")
-        if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
-            got = f"{json_type(data)}, not an object" if not isinstance(data, dict) else "no 'results' object"
-            raise HarnessError(f"{path}: not a results.json of harness eval ({got})")
-        return cls.from_dict(data)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Result":
-        known = {"version", "results", "groups", "config"}
-        return cls(data["results"], data.get("groups", {}), data.get("config", {}), data.get("version", 1),
-                   {k: v for k, v in data.items() if k not in known})
+__all__ = ["Result", "aggregate", "failed_samples", "group_label", "group_scores", "sample_rows"]
 
 
 def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int],
@@ -65,14 +29,14 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
     judge_failed: dict[tuple[str, int], int] = defaultdict(int)
     truncated: dict[tuple[str, int], int] = defaultdict(int)
     failed: dict[tuple[str, int], int] = defaultdict(int)
-    truncating = {r.task for r in records if "truncated_from" in r.meta} | {task for task, _ in skipped}
+    truncating = {r.task for r in records if r.truncated_from is not None} | {task for task, _ in skipped}
     for record in records:
         if record.failed:
             failed[(record.task, record.length)] += 1
             continue
         grouped[(record.task, record.length)].append(record.score)
         judge_failed[(record.task, record.length)] += bool(record.meta.get("judge_failed"))
-        truncated[(record.task, record.length)] += bool(record.meta.get("truncated_from"))
+        truncated[(record.task, record.length)] += bool(record.truncated_from)
     table: dict[str, dict[str, dict[str, Any]]] = {}
     for task in tasks:
         for length in task.lengths_for(lengths):

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness.core.errors import HarnessError
 from harness.core.limit import sample_count
 from harness.tasks.base import Task
 from harness.tasks.data import TaskOptions
@@ -18,7 +19,10 @@ WEIGHT_FILES = ("*.safetensors", "*.bin", "*.gguf")
 
 def task_version(task: Task) -> int:
     """A task's version: its generator version (bumped whenever its samples change), 1 where it has none."""
-    return int(task.params.get("generator_version", 1))  # type: ignore[call-overload]
+    version = task.params.get("generator_version", 1)
+    if not isinstance(version, (int, float, str)):
+        raise HarnessError(f"task {task.name}: generator_version {version!r} is not a number")
+    return int(version)
 
 
 def _jsonable(value: Any) -> Any:

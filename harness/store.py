@@ -1,4 +1,6 @@
-"""`Store`: the results database (SQLite): one row per run, one per task x length score."""
+"""`Store`: the results database (SQLite): one row per run, one per task x length score. Its tables and schema
+version are `harness.core.records.RESULTS_DB`: a database of an older version (one made before the version was
+stamped) is migrated in place on open, its rows kept; a newer one is refused."""
 
 from __future__ import annotations
 
@@ -11,34 +13,8 @@ from typing import Any, Iterator
 
 from harness.core.errors import HarnessError
 from harness.core.outputs import ensure_dir
+from harness.core.records import RESULTS_DB, Result, prepare_sqlite
 from harness.core.redaction import redact
-from harness.results import Result
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    model TEXT NOT NULL,
-    backend TEXT NOT NULL,
-    output_dir TEXT NOT NULL,
-    config TEXT NOT NULL,
-    result TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS scores (
-    run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    task TEXT NOT NULL,
-    length INTEGER NOT NULL,
-    metric TEXT NOT NULL,
-    score REAL NOT NULL,
-    stderr REAL NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (run_id, task, length)
-);
-"""
-
-
-COLUMNS = {"runs": {"run_id", "created_at", "model", "backend", "output_dir", "config", "result"},
-           "scores": {"run_id", "task", "length", "metric", "score", "stderr", "n"}}
 
 
 class Store:
@@ -51,13 +27,8 @@ class Store:
             raise HarnessError(f"results database {path} is a directory; give a file path with --db (or HARNESS_DB)")
         if not self.path.exists():  # an existing database may sit in a read-only directory: reading it is fine
             ensure_dir(self.path.parent, f"results database {path}: directory")
-        with self._guard(), closing(self._connect()) as db, db:
-            db.executescript(SCHEMA)
-            for table, wanted in COLUMNS.items():
-                have = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
-                if not wanted <= have:
-                    raise HarnessError(f"results database {path} has a {table!r} table without the columns "
-                                       f"{', '.join(sorted(wanted - have))}: not a harness results database; give another --db")
+        with self._guard(), closing(self._connect()) as db:
+            prepare_sqlite(db, RESULTS_DB, f"results database {path}")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path)
@@ -123,8 +94,12 @@ class Store:
             rows = db.execute("SELECT run_id, result FROM runs WHERE run_id LIKE ?", (run_id + "%",)).fetchall()
         if len(rows) != 1:
             return None
+        source = f"results database {self.path}: run {rows[0]['run_id']}"
         try:
-            return Result.from_dict(json.loads(rows[0]["result"]))
-        except (json.JSONDecodeError, TypeError, KeyError, AttributeError):
+            data = json.loads(rows[0]["result"])
+        except (json.JSONDecodeError, TypeError):
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
             raise HarnessError(f"results database {self.path}: run {rows[0]['run_id']}'s result is not a results "
                                "record (the database was changed by something else)") from None
+        return Result.from_dict(data, source)  # its version checked, as a results.json's is

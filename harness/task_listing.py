@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 from tabulate import tabulate
 
@@ -12,9 +16,9 @@ LIST_VALUES = ("list", "list_tasks", "list_groups")  # lm-eval's `--tasks list` 
 
 
 def _groups_of(name: str) -> str:
-    from harness.tasks import GROUPS
+    from harness.tasks import groups_of
 
-    return ",".join(g for g, group in GROUPS.items() if name in group.tasks)
+    return ",".join(groups_of(name))
 
 
 def task_table(names: list[str]) -> str:
@@ -25,7 +29,8 @@ def task_table(names: list[str]) -> str:
     for name in names:
         task = get_task(name)
         rows.append([name, _groups_of(name), task.metric.name, task.max_new_tokens])
-    return tabulate(rows, headers=["task", "groups", "metric", "max new tokens"])
+    table: str = tabulate(rows, headers=["task", "groups", "metric", "max new tokens"])
+    return table
 
 
 def groups_line() -> str:
@@ -39,10 +44,35 @@ def listing(what: str = "list") -> str:
     from harness.tasks import GROUPS, TASKS
 
     if what == "list_groups":
-        return tabulate([[g, len(group.tasks), group.description] for g, group in GROUPS.items()],
-                        headers=["group", "tasks", "what"])
+        groups: str = tabulate([[g, len(group.tasks), group.description] for g, group in GROUPS.items()],
+                               headers=["group", "tasks", "what"])
+        return groups
     table = task_table(TASKS.names())
     return table if what == "list_tasks" else f"{table}\n\n{groups_line()}"
+
+
+@contextmanager
+def hub_offline() -> Iterator[None]:
+    """The Hugging Face hub offline for the block: a listing counts a task's data from local files or the
+    datasets cache, and never waits on the network (offline, `datasets` retries a HEAD request for ~20 s)."""
+    names = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    saved_env = {key: os.environ.get(key) for key in names}
+    os.environ.update(dict.fromkeys(names, "1"))  # read when datasets / huggingface_hub are first imported
+    patched = [(module, "HF_HUB_OFFLINE") for module in (sys.modules.get("huggingface_hub.constants"),
+                                                            sys.modules.get("datasets.config")) if module is not None]
+    saved_attrs = [getattr(module, attr, None) for module, attr in patched]
+    for module, attr in patched:  # already imported in this process (the Python API): switch their flag
+        setattr(module, attr, True)
+    try:
+        yield
+    finally:
+        for (module, attr), value in zip(patched, saved_attrs):
+            setattr(module, attr, value)
+        for key, env in saved_env.items():
+            if env is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = env
 
 
 def describe(name: str) -> str:
@@ -60,7 +90,8 @@ def describe(name: str) -> str:
         raise HarnessError(f"unknown task or group {name!r}")
     task = get_task(name)
     try:
-        size = task.size() if task.size is not None else None
+        with hub_offline():
+            size = task.size() if task.size is not None else None
         samples = str(sample_count(None, task.num_samples, size)) + (" (all of its data)" if size is not None else "")
     except HarnessError as error:  # data not found here: say so, still show the rest
         samples = f"all of its data ({error})"

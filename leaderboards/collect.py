@@ -12,18 +12,19 @@ from typing import Any
 from harness.core.errors import HarnessError
 from harness.core.lengths import format_length
 from harness.core.pathnames import safe_component
+from harness.core.records import Result, SweepSummary, SynthManifest, TrainManifest
 from harness.core.redaction import redact
 from harness.core.registry import did_you_mean
 from harness.core.significance import confidence_interval, paired_test
-from harness.core.userfiles import check_type, read_json_object
+from harness.core.types import needle_depths_of
+from harness.core.userfiles import check_type
 from harness.leaderboards.config import BoardConfig, Column
 from harness.results import sample_rows
 from harness.tasks import GROUPS
 from harness.tasks.base import mean
-from harness.tasks.niah.heatmap import needle_depth
+from harness.tasks.niah.heatmap import NeedleGrid, needle_grid
 
 Scores = dict[str, float]  # sample id -> score
-DEPTH_BIN = 10  # heatmap rows: RULER's random needle depths to the nearest 10% (classic niah grid depths kept)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Run:
     results: dict[str, Any]
     samples: dict[tuple[str, int], Scores]
     manifest: dict[str, Any] = field(default_factory=dict)
-    depth_scores: dict[tuple[str, int, float], list[float]] = field(default_factory=dict)
+    heatmaps: dict[str, NeedleGrid] = field(default_factory=dict)  # needle tasks: mean score by depth x length
 
 
 @dataclass
@@ -70,15 +71,16 @@ def load_run(variant: str, results_path: Path, manifest: dict[str, Any] | None =
     """A run's results and its samples (`samples/<task>.jsonl` beside results.json)."""
     if not results_path.exists():
         raise HarnessError(f"{variant}: results file {results_path} does not exist")
-    results = read_json_object(results_path, "results file", ("results",))
+    results = Result.read(results_path).to_dict()  # harness.core.records: its shape and version checked
     samples: dict[tuple[str, int], Scores] = defaultdict(dict)
-    depths: dict[tuple[str, int, float], list[float]] = defaultdict(list)
+    needles: dict[str, list[tuple[Any, int, float]]] = defaultdict(list)
     for row in sample_rows(results_path):
         samples[(row["task"], int(row["length"]))][row["id"]] = float(row["score"])
-        depth = needle_depth(row.get("meta") or {}, DEPTH_BIN)  # classic niah's `depth` or RULER's `depths`
-        if depth is not None:
-            depths[(row["task"], int(row["length"]), depth)].append(float(row["score"]))
-    return Run(variant, results, dict(samples), manifest or {}, dict(depths))
+        depths = needle_depths_of(row.get("meta") or {})  # the samples' typed needle depths, as persisted
+        if depths is not None:
+            needles[row["task"]].append((depths, int(row["length"]), float(row["score"])))
+    heatmaps = {task: needle_grid(points) for task, points in needles.items()}  # the NIAH report's builder
+    return Run(variant, results, dict(samples), manifest or {}, heatmaps)
 
 
 def _members(source: str, kind: str, run: Run) -> list[str]:
@@ -90,9 +92,12 @@ def _pooled(run: Run, tasks: list[str], lengths: list[int]) -> Scores:
 
 
 def _score(run: Run, column: Column, length: int) -> float | None:
+    score: float | None
     if column.kind == "group":
-        return run.results.get("groups", {}).get(column.name, {}).get("lengths", {}).get(str(length), {}).get("score")
-    return run.results["results"].get(column.name, {}).get(str(length), {}).get("score")
+        score = run.results.get("groups", {}).get(column.name, {}).get("lengths", {}).get(str(length), {}).get("score")
+    else:
+        score = run.results["results"].get(column.name, {}).get(str(length), {}).get("score")
+    return score
 
 
 def _lengths(runs: list[Run], column: Column) -> list[int]:
@@ -169,11 +174,10 @@ def collect(config: BoardConfig) -> Board:
         hint = did_you_mean(config.sweep.name, others, template=f"{parent}/{{}}")
         raise HarnessError(f"{config.source}: {summary_path} does not exist (run `harness sweep` first"
                            f"{'; or ' + hint if hint else ''})")
-    summary = read_json_object(summary_path, "sweep summary", ("variants",))
-    check_type(summary["variants"], dict, f"{summary_path}: 'variants'")
+    summary = SweepSummary.read(summary_path)  # harness.core.records: its shape and version checked
     runs: list[Run] = []
     failed: dict[str, str] = {}
-    for name, variant in summary["variants"].items():
+    for name, variant in summary.variants.items():
         check_type(variant, dict, f"{summary_path}: variants.{name}")
         if "status" not in variant:
             raise HarnessError(f"{summary_path}: variants.{name}: missing field 'status' (a damaged sweep.json: rerun the sweep)")
@@ -193,11 +197,12 @@ def _manifest(root: Path, variant: dict[str, Any]) -> dict[str, Any]:
         directory = root / "stages" / safe_component(stage["id"], "stage id", str(root / "sweep.json"))
         kind = stage.get("kind")
         if kind == "synth" and (directory / "data" / "manifest.json").exists():
-            out["data"] = read_json_object(directory / "data" / "manifest.json", "synth manifest")
+            out["data"] = SynthManifest.read(directory / "data" / "manifest.json").to_dict()
         elif kind == "data":
             out["data"] = stage.get("output")
         elif kind == "train" and (directory / "model" / "manifest.json").exists():
-            out["training"] = read_json_object(directory / "model" / "manifest.json", "training manifest")
+            out["training"] = TrainManifest.read(directory / "model" / "manifest.json").to_dict()
         elif kind == "eval" and isinstance(stage.get("output"), dict):
             out["evaluation"] = {k: v for k, v in stage["output"].items() if k != "results"}
-    return redact(out)  # shown on the page: a manifest written before redaction existed may hold a key
+    shown: dict[str, Any] = redact(out)  # shown on the page: a manifest written before redaction existed may hold a key
+    return shown

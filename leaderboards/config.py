@@ -21,7 +21,7 @@ from typing import Any
 from harness.core.errors import HarnessError
 from harness.core.lengths import parse_lengths
 from harness.core.pathnames import safe_component
-from harness.core.registry import unknown_field, unknown_name
+from harness.core.registry import Registry, unknown_field, unknown_name
 
 BOARD_DIR = Path(__file__).parent
 
@@ -79,6 +79,14 @@ def parse_board(data: dict[str, Any], source: str) -> BoardConfig:
                        tuple(_column(c, i, source) for i, c in enumerate(data["columns"])), source)
 
 
+def boards() -> Registry[Path]:
+    """The boards that ship with lc-harness: each YAML file under `leaderboards/`, by its name."""
+    found: Registry[Path] = Registry("board")
+    for path in sorted(BOARD_DIR.glob("*.yaml")):
+        found.register(path.stem, path)
+    return found
+
+
 def find_board(name_or_path: str) -> Path:
     """A board config by path, or by name under `leaderboards/`."""
     path = Path(name_or_path)
@@ -88,11 +96,11 @@ def find_board(name_or_path: str) -> Path:
         if path.is_dir():
             raise HarnessError(f"board config {path} is a directory: give a board YAML or a board name")
         return path
-    found = BOARD_DIR / f"{safe_component(name_or_path, 'board name')}.yaml"
-    if not found.exists():
-        error = unknown_name("board", name_or_path, [p.stem for p in BOARD_DIR.glob("*.yaml")])
-        raise HarnessError(f"{error}; boards are the YAML files in {BOARD_DIR}, or give a board YAML path")
-    return found
+    name = safe_component(name_or_path, "board name")
+    known = boards()
+    if name not in known:
+        raise HarnessError(f"{unknown_name('board', name, known)}; boards are the YAML files in {BOARD_DIR}, or give a board YAML path")
+    return known.get(name)
 
 
 def default_output(config: BoardConfig) -> Path:

@@ -1,45 +1,27 @@
 """The static HTML page of a board: a sortable table (scores with their intervals and p-values on
 hover, ▲/▼ for significant differences), per-length score curves per variant, needle heatmaps
 (depth x length) per variant, and each row's data, training and evaluation manifests. One file,
-no network: plots are inline SVG drawn with matplotlib; every user-supplied string is escaped, for
-HTML (`html.escape`) and for matplotlib (`plain`: no mathtext)."""
+no network: the page is the jinja2 template `templates/board.html.j2`, plots are inline SVG drawn
+with matplotlib; every user-supplied string is escaped, for HTML (the template's autoescape, through
+`html.escape` as before) and for matplotlib (`plain`: no mathtext)."""
 
 from __future__ import annotations
 
+import functools
+import html
 import io
 import json
-from html import escape
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harness.core.lengths import format_length
 from harness.leaderboards.collect import Board, Cell
 from harness.leaderboards.render import footer, mark
 
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
-th{cursor:pointer;background:#f3f3f3;user-select:none}th:first-child,td:first-child{text-align:left}
-th[aria-sort=ascending]::after{content:" ↑"}th[aria-sort=descending]::after{content:" ↓"}
-.up{color:#087f23}.down{color:#b00020}figure{display:inline-block;margin:.5rem}pre{background:#f7f7f7;padding:.5rem;overflow:auto}
-"""
+if TYPE_CHECKING:
+    import jinja2
 
-SORT_SCRIPT = """
-document.querySelectorAll('#board th').forEach(function (th, index) {
-  th.addEventListener('click', function () {
-    var table = th.closest('table'), body = table.tBodies[0];
-    var ascending = th.getAttribute('aria-sort') !== 'ascending';
-    table.querySelectorAll('th').forEach(function (other) { other.removeAttribute('aria-sort'); });
-    th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = a.cells[index].dataset.value, y = b.cells[index].dataset.value;
-      var order = (th.dataset.type === 'num') ? (parseFloat(x) - parseFloat(y)) : x.localeCompare(y);
-      return ascending ? order : -order;
-    });
-    rows.forEach(function (row) { body.appendChild(row); });
-  });
-});
-"""
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def plain(text: str) -> str:
@@ -50,18 +32,22 @@ def plain(text: str) -> str:
 
 
 def _svg(figure: Any) -> str:
+    """The figure as inline SVG, the same bytes for the same figure: no date, element ids from a fixed salt."""
+    import matplotlib
     import matplotlib.pyplot as plt
 
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    with matplotlib.rc_context({"svg.hashsalt": "lc-harness"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog: the SVG is inline
 
 
-def _cell_html(cell: Cell | None, alpha: float, delta: bool) -> str:
+def _cell(cell: Cell | None, alpha: float, delta: bool) -> dict[str, str] | None:
+    """One score cell for the template: sort value, css class, hover text and shown text; None: no score."""
     if cell is None or cell.score is None:
-        return '<td data-value="-Infinity">-</td>'
+        return None
     value = f"{cell.score:+.1f}" if delta else f"{cell.score:.1f}"
     tip = [f"n={cell.n}"]
     if cell.low is not None and cell.high is not None:
@@ -69,17 +55,14 @@ def _cell_html(cell: Cell | None, alpha: float, delta: bool) -> str:
     if cell.p_value is not None:
         tip.append(f"vs baseline {cell.diff:+.1f}, p={cell.p_value:.3g} ({cell.test})")
     sign = mark(cell, alpha)
-    css = ' class="up"' if sign == "▲" else ' class="down"' if sign == "▼" else ""
-    return f'<td data-value="{cell.score!r}"{css} title="{escape("; ".join(tip))}">{escape(value + sign)}</td>'
+    css = "up" if sign == "▲" else "down" if sign == "▼" else ""
+    return {"value": repr(cell.score), "css": css, "tip": "; ".join(tip), "text": value + sign}
 
 
-def table_html(board: Board) -> str:
-    head = '<th data-type="text">variant</th>' + "".join(f'<th data-type="num">{escape(c.label)}</th>' for c in board.columns)
-    body = []
-    for run in board.runs:
-        cells = "".join(_cell_html(board.cells.get((run.variant, c.id)), board.config.alpha, c.kind == "delta") for c in board.columns)
-        body.append(f'<tr><td data-value="{escape(run.variant)}">{escape(run.variant)}</td>{cells}</tr>')
-    return f'<table id="board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+def _rows(board: Board) -> list[dict[str, Any]]:
+    return [{"variant": run.variant,
+             "cells": [_cell(board.cells.get((run.variant, c.id)), board.config.alpha, c.kind == "delta") for c in board.columns]}
+            for run in board.runs]
 
 
 def curves(board: Board) -> list[tuple[str, str]]:
@@ -128,11 +111,10 @@ def heatmaps(board: Board) -> list[tuple[str, str]]:
     tasks = {c.source for c in board.columns}
     plots = []
     for run in board.runs:
-        for task in sorted({t for t, _, _ in run.depth_scores if t in tasks}):
-            keys = [(n, d) for t, n, d in run.depth_scores if t == task]
-            lengths = sorted({n for n, _ in keys})
-            depths = sorted({d for _, d in keys})
-            grid = [[sum(v) / len(v) if (v := run.depth_scores.get((task, n, d))) else float("nan") for n in lengths] for d in depths]
+        for task in sorted(t for t in run.heatmaps if t in tasks):
+            heatmap = run.heatmaps[task]  # built by the NIAH report's builder (harness.tasks.niah.heatmap)
+            lengths, depths = heatmap.lengths, heatmap.depths
+            grid = [[float("nan") if v is None else v for v in row] for row in heatmap.means]
             figure, axis = plt.subplots(figsize=(1.2 + 0.7 * len(lengths), 1.2 + 0.25 * len(depths)))
             image = axis.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=0, vmax=100)
             axis.set_xticks(range(len(lengths)), [format_length(n) for n in lengths])
@@ -149,20 +131,31 @@ def _json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, default=str)
 
 
+def _escaped(value: Any) -> Any:
+    """The template's autoescape, with the escaping the page always had (`html.escape`: `'` is `&#x27;`,
+    where markupsafe writes `&#39;`). Markup (the SVG plots) passes as it is."""
+    from markupsafe import Markup
+
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, finalize=_escaped,
+                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return environment.get_template("board.html.j2")
+
+
 def page(board: Board) -> str:
     """The whole page."""
+    from markupsafe import Markup
+
     config = board.config
-    figures = "".join(f'<figure data-plot="curve">{svg}<figcaption>{escape(caption)}</figcaption></figure>' for caption, svg in curves(board))
-    maps = "".join(f'<figure data-plot="heatmap">{svg}<figcaption>{escape(caption)}</figcaption></figure>' for caption, svg in heatmaps(board))
-    manifests = "".join(f"<details><summary>{escape(run.variant)}</summary><pre>{escape(_json(run.manifest))}</pre></details>"
-                        for run in board.runs)
-    notes = "".join(f"<p>{escape(line)}</p>" for line in footer(board))
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
-        f"<title>{escape(config.name)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{escape(config.name)}</h1><p>sweep <code>{escape(str(config.sweep))}</code>; baseline "
-        f"<code>{escape(str(config.baseline))}</code>; hover a score for its interval and test; click a header to sort.</p>"
-        f"{table_html(board)}{notes}<h2>Scores by context length</h2>{figures or '<p>one length per column: no curves</p>'}"
-        f"<h2>Needle heatmaps</h2>{maps or '<p>no needle task with depths on this board</p>'}"
-        f"<h2>What made each row</h2>{manifests}<script>{SORT_SCRIPT}</script></body></html>\n"
-    )
+    return _template().render(
+        name=config.name, sweep=str(config.sweep), baseline=str(config.baseline),
+        columns=[c.label for c in board.columns], rows=_rows(board), notes=footer(board),
+        curves=[(caption, Markup(svg)) for caption, svg in curves(board)],
+        heatmaps=[(caption, Markup(svg)) for caption, svg in heatmaps(board)],
+        manifests=[(run.variant, _json(run.manifest)) for run in board.runs])

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from tabulate import tabulate
 
+from harness.core.records import BoardBaseline
 from harness.leaderboards.collect import Board, Cell
 
 UP, DOWN = "▲", "▼"
@@ -51,7 +51,8 @@ def terminal(board: Board) -> str:
 def markdown(board: Board) -> str:
     headers, body = rows(board)
     notes = "".join(f"\n\n{line}" for line in footer(board))
-    return f"## {board.config.name}\n\n" + tabulate(body, headers=headers, tablefmt="github", disable_numparse=True) + notes + "\n"
+    table: str = tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
+    return f"## {board.config.name}\n\n" + table + notes + "\n"
 
 
 def to_csv(board: Board) -> str:
@@ -78,4 +79,4 @@ def baseline_json(board: Board) -> str:
                  for length, cell in sorted(lengths.items(), key=lambda item: int(item[0]))
                  if cell.get("score") is not None]
         rows[run.variant] = {"cells": cells}
-    return json.dumps({"board": board.config.name, "rows": rows}, indent=1, sort_keys=True) + "\n"
+    return BoardBaseline(board.config.name, rows).text()  # harness.core.records: versioned

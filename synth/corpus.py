@@ -92,7 +92,8 @@ def check_sources(sources: Any, where: str) -> list[dict[str, Any]]:
             raise HarnessError(f"{at}: give one of path, dataset or builtin (got {', '.join(source) or 'nothing'})")
         if "builtin" in source and source["builtin"] not in BUILTINS:
             raise HarnessError(f"{at}: unknown builtin {source['builtin']!r} ({', '.join(BUILTINS)})")
-    return sources
+    checked: list[dict[str, Any]] = sources
+    return checked
 
 
 def read_corpus_file(path: Path) -> list[dict[str, Any]]:

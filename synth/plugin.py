@@ -1,21 +1,20 @@
 """The plugin contract: a `SynthPlugin` has a `name`, a typed `Config` dataclass, and
 `run(ctx) -> Iterator[Record]`. Plugins, built-in or from other packages, register through the
-Python entry point group `lc_harness.synth` (`name = "package.module:PluginClass"`).
+Python entry point group `lc_harness.synth` (`name = "package.module:PluginClass"`), each a lazy entry of one
+`harness.core.registry.Registry`: a plugin is imported when it is run or listed, not when another is.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import types
-import typing
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
+from harness.core.configfile import load_dataclass
 from harness.core.errors import HarnessError
-from harness.core.registry import unknown_field, unknown_name
+from harness.core.registry import Registry, describe, unknown_name
 
 if TYPE_CHECKING:
     from harness.synth.context import SynthContext
@@ -69,45 +68,10 @@ class SynthPlugin:
         return {}
 
 
-def _type_ok(value: Any, annotation: Any) -> bool:
-    """Whether a config value (from YAML/JSON) fits a field's annotation (str, int, float, bool,
-    lists and dicts of those, unions, Optional)."""
-    origin = typing.get_origin(annotation)
-    if annotation is Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_type_ok(value, arg) for arg in typing.get_args(annotation))
-    if annotation is type(None):
-        return value is None
-    if annotation is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if origin in (list, tuple):
-        args = typing.get_args(annotation)
-        return isinstance(value, (list, tuple)) and all(_type_ok(v, args[0]) for v in value) if args else isinstance(value, (list, tuple))
-    if origin is dict:
-        key, val = typing.get_args(annotation) or (Any, Any)
-        return isinstance(value, dict) and all(_type_ok(k, key) and _type_ok(v, val) for k, v in value.items())
-    return isinstance(value, annotation) if isinstance(annotation, type) else True
-
-
-def load_config(config_class: type, data: dict[str, Any], source: str) -> Any:
+def load_config(config_class: type[Any], data: dict[str, Any], source: str) -> Any:
     """Build a plugin's config dataclass from a mapping; an unknown or ill-typed field is an error
     naming the file, the field and the value."""
-    if not dataclasses.is_dataclass(config_class):
-        raise HarnessError(f"{config_class.__name__} is not a dataclass")
-    hints = typing.get_type_hints(config_class)
-    fields = {f.name for f in dataclasses.fields(config_class)}
-    for key, value in data.items():
-        if key not in fields:
-            raise unknown_field(source, key, fields)
-        if not _type_ok(value, hints[key]):
-            raise HarnessError(f"{source}: field {key!r} = {value!r} is not a valid {getattr(hints[key], '__name__', hints[key])}")
-    try:
-        config = config_class(**data)
-    except TypeError as error:  # a required field missing
-        raise HarnessError(f"{source}: {error}") from error
+    config = load_dataclass(config_class, data, source)  # the one typed loader (harness.core.configfile)
     check = getattr(config, "validate", None)
     if callable(check):
         problem = check()
@@ -116,24 +80,47 @@ def load_config(config_class: type, data: dict[str, Any], source: str) -> Any:
     return config
 
 
-def discover() -> tuple[dict[str, type[SynthPlugin]], dict[str, str]]:
-    """The installed plugins by name (entry point group `lc_harness.synth`), and the broken ones: name
-    -> why (an entry point that fails to import, or is not a SynthPlugin). A broken third-party plugin
-    is named, never allowed to hide the others."""
-    found: dict[str, type[SynthPlugin]] = {}
-    broken: dict[str, str] = {}
+def registry() -> tuple[Registry[type[SynthPlugin]], dict[str, str]]:
+    """The installed plugins as lazy entries (nothing imported yet): each entry point of the group
+    `lc_harness.synth` is a `"module:attr"` entry. Two packages declaring one name differently make that name
+    broken (name -> why, the second result) rather than hide each other or the rest."""
+    found: Registry[type[SynthPlugin]] = Registry("synth plugin")
+    clashes: dict[str, str] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
-            cls = entry.load()
-        except Exception as error:  # any import-time failure of someone else's package
-            message = str(error).splitlines()[0] if str(error).strip() else ""
-            broken[entry.name] = f"{entry.value} failed to load ({type(error).__name__}: {message})"
+            found.register(entry.name, entry.value)
+        except HarnessError as error:
+            clashes[entry.name] = str(error)
+    return found, clashes
+
+
+def _load(found: Registry[type[SynthPlugin]], name: str) -> type[SynthPlugin]:
+    """The plugin class of entry `name`; HarnessError (one line) when it fails to import or is no plugin."""
+    target = describe(found.entry(name))
+    try:
+        cls = found.get(name)
+    except Exception as error:  # any import-time failure of someone else's package
+        message = str(error).splitlines()[0] if str(error).strip() else ""
+        raise HarnessError(f"{target} failed to load ({type(error).__name__}: {message})") from error
+    if not (isinstance(cls, type) and issubclass(cls, SynthPlugin)):
+        raise HarnessError(f"{target} is not a SynthPlugin subclass")
+    return cls
+
+
+def discover() -> tuple[dict[str, type[SynthPlugin]], dict[str, str]]:
+    """The installed plugins by name, every one imported, and the broken ones: name -> why (an entry point
+    that fails to import, is not a SynthPlugin, or clashes with another). A broken third-party plugin is
+    named, never allowed to hide the others."""
+    entries, broken = registry()
+    loaded: dict[str, type[SynthPlugin]] = {}
+    for name in entries:
+        if name in broken:
             continue
-        if not (isinstance(cls, type) and issubclass(cls, SynthPlugin)):
-            broken[entry.name] = f"{entry.value} is not a SynthPlugin subclass"
-            continue
-        found[entry.name] = cls
-    return found, broken
+        try:
+            loaded[name] = _load(entries, name)
+        except HarnessError as error:
+            broken[name] = str(error)
+    return loaded, broken
 
 
 def plugins() -> dict[str, type[SynthPlugin]]:
@@ -142,10 +129,14 @@ def plugins() -> dict[str, type[SynthPlugin]]:
 
 
 def get_plugin(name: str) -> type[SynthPlugin]:
-    """The plugin registered as `name`; a broken or unknown one is an error (with "did you mean")."""
-    found, broken = discover()
-    if name in broken:
-        raise HarnessError(f"synth plugin {name!r} is installed but broken: {broken[name]}")
-    if name not in found:
-        raise unknown_name("synth plugin", name, [*found, *broken])
-    return found[name]
+    """The plugin registered as `name`, importing only that one; a broken or unknown one is an error (with
+    "did you mean")."""
+    entries, clashes = registry()
+    if name in clashes:
+        raise HarnessError(f"synth plugin {name!r} is installed but broken: {clashes[name]}")
+    if name not in entries:
+        raise unknown_name("synth plugin", name, entries)
+    try:
+        return _load(entries, name)
+    except HarnessError as error:
+        raise HarnessError(f"synth plugin {name!r} is installed but broken: {error}") from error

@@ -2,7 +2,7 @@
 
 Models wrap JSON in prose or Markdown fences; the parser finds the first object or array that
 decodes, then `jsonschema` checks it. Any failure is a `ParseError` naming the problem, so
-`Generator.ask_parsed` re-asks and the plugin counts what never parsed.
+`LLMClient.ask_parsed` (the generator's) re-asks and the plugin counts what never parsed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 
-from harness.synth.llm import ParseError
+from harness.core.llm_client import ParseError
 
 
 def first_json(reply: str) -> Any:

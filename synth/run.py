@@ -22,14 +22,12 @@ from tqdm import tqdm
 from harness.core.errors import HarnessError
 from harness.core.outputs import OutputLock, lock_output
 from harness.core.provenance import environment
-from harness.core.redaction import redact
+from harness.core.records import SynthManifest, write_atomic
 from harness.synth.context import SynthContext
 from harness.synth.corpus import Document, corpus_digest
 from harness.synth.llm import Generator
 from harness.synth.plugin import SynthPlugin
 from harness.synth.stats import dataset_stats, read_records
-
-SCHEMA_VERSION = 1
 
 
 def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | None, corpus: list[Document], out: Path,
@@ -72,17 +70,18 @@ def _run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator |
     }
     if backend_generator is not None and backend_generator.failed:  # calls with no reply after retries (not cached)
         stats["llm_failed"] = dict(sorted(backend_generator.failed.items()))
-    manifest = {
-        "version": SCHEMA_VERSION,
-        "plugin": plugin.name,
-        "config": asdict(config),
-        "seed": seed,
-        **(backend_generator.describe() if backend_generator else {"generator": None}),
-        "corpus": {"documents": len(corpus), "digest": corpus_digest(corpus), "sources": sorted({d.source for d in corpus})[:50]},
-        "records": count,
-        "environment": environment(),
-    }
-    (out / "manifest.json").write_text(json.dumps(redact(manifest), indent=2, sort_keys=True, default=str))
+    described = backend_generator.describe() if backend_generator else {"generator": None}
+    manifest = SynthManifest(
+        plugin=plugin.name,
+        config=asdict(config),
+        seed=seed,
+        generator=described.pop("generator"),
+        corpus={"documents": len(corpus), "digest": corpus_digest(corpus), "sources": sorted({d.source for d in corpus})[:50]},
+        records=count,
+        environment=environment(),
+        extra=described,  # the generator backend's description (generator_*)
+    )
+    write_atomic(out / "manifest.json", manifest.text())
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True))
     return stats
 

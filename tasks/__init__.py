@@ -1,17 +1,27 @@
-"""Benchmarks: the task registry and task groups. `get_task("niah_single_1")`, `resolve(["ruler"])`."""
+"""Benchmarks: the task registry and task groups. `get_task("niah_single_1")`, `resolve(["ruler"])`.
+
+Every task and group is declared here by name, its factory a lazy `"module:attr"` entry (`harness.core.registry`):
+listing or resolving task names imports no task module, and `get_task` imports only the benchmark it builds. A
+factory takes the run's `TaskOptions` (bound first to the task's own name where one factory serves many tasks).
+The name lists below follow the benchmarks' own tables (RULER's `ROWS`, InfiniteBench's scorers, LongBench's
+metrics, MMLU's `subjects.toml`); tests/tasks/test_registry.py keeps them in step.
+"""
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from harness.core.errors import HarnessError
-from harness.core.registry import Registry
-from harness.tasks.base import Task
-from harness.tasks.data import TaskOptions
+from harness.core.registry import Ref, Registry, ref, unknown_name
 
-TaskFactory = Callable[[TaskOptions], Task]
+if TYPE_CHECKING:
+    from harness.tasks.base import Task
+    from harness.tasks.data import TaskOptions
+
+TaskFactory = Callable[["TaskOptions"], "Task"]
 TASKS: Registry[TaskFactory] = Registry("task")
 
 
@@ -26,104 +36,94 @@ class Group:
     weighted: bool = False  # the group score is the mean over samples (lm-eval's size-weighted groups)
 
 
-GROUPS: dict[str, Group] = {}
+GROUPS: Registry[Group] = Registry("group")
+
+RULER = ("niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1", "niah_multikey_2", "niah_multikey_3",
+         "niah_multivalue", "niah_multiquery", "vt", "cwe", "fwe", "qa_1", "qa_2")
+INFINITEBENCH = ("passkey", "number_string", "kv_retrieval", "longbook_sum_eng", "longbook_qa_eng", "longbook_choice_eng",
+                 "longdialogue_qa_eng", "longbook_qa_chn", "code_debug", "code_run", "math_calc", "math_find")
+LONGBENCH = ("narrativeqa", "qasper", "multifieldqa_en", "hotpotqa", "2wikimqa", "musique", "triviaqa", "multifieldqa_zh",
+             "dureader", "vcsum", "gov_report", "qmsum", "multi_news", "samsum", "trec", "lsht", "passage_retrieval_en",
+             "passage_retrieval_zh", "passage_count", "lcc", "repobench-p")
+LONGBENCH_E = ("qasper", "multifieldqa_en", "hotpotqa", "2wikimqa", "gov_report", "multi_news", "trec", "triviaqa",
+               "samsum", "passage_count", "passage_retrieval_en", "lcc", "repobench-p")
 
 
-def _register_ruler() -> None:
-    from harness.tasks.ruler.aggregate import ruler_summary
-    from harness.tasks.ruler.tasks import ROWS, ruler_task
-
-    for name in ROWS:
-        TASKS.register(name, partial(_call_with_options, ruler_task, name))
-    GROUPS["ruler"] = Group(list(ROWS), ruler_summary, "RULER's 13 synthetic tasks")
+def mmlu_subjects() -> dict[str, str]:
+    """MMLU subject -> lm-eval category, from `mmlu/subjects.toml` (read without importing the MMLU task)."""
+    with open(Path(__file__).with_name("mmlu") / "subjects.toml", "rb") as f:
+        return {k: str(v) for k, v in tomllib.load(f).items()}
 
 
-def _call_with_options(factory: Callable[[str, TaskOptions], Task], name: str, options: TaskOptions) -> Task:
-    return factory(name, options)
-
-
-def _register_niah() -> None:
-    from harness.tasks.niah.task import niah_task
-
-    TASKS.register("niah", lambda options: niah_task("niah", "single", options))
-    TASKS.register("niah_multi", lambda options: niah_task("niah_multi", "multi", options))
-
-
-def _register_infinitebench() -> None:
-    from harness.tasks.infinitebench.task import TASK_NAMES, infinitebench_task
-
-    for name in TASK_NAMES:
-        TASKS.register(f"infinitebench_{name}", partial(_call_with_options, infinitebench_task, name))
-    GROUPS["infinitebench"] = Group([f"infinitebench_{n}" for n in TASK_NAMES], None, "InfiniteBench's 12 tasks (real documents)")
-
-
-def _register_longbench() -> None:
-    from harness.tasks.longbench.task import DATASETS, E_DATASETS, longbench_task
-
-    for name in DATASETS:
-        TASKS.register(f"longbench_{name}", partial(_call_with_options, longbench_task, name))
-    for name in E_DATASETS:
-        TASKS.register(f"longbench_e_{name}", partial(_call_with_options, partial(longbench_task, e=True), name))
-    GROUPS["longbench"] = Group([f"longbench_{n}" for n in DATASETS], None, "LongBench v1's 21 datasets")
-    GROUPS["longbench_e"] = Group([f"longbench_e_{n}" for n in E_DATASETS], None, "LongBench-E's 13 datasets (length buckets)")
-
-
-def _register_mmlu() -> None:
-    from harness.tasks.mmlu.task import mmlu_task, subjects
-
-    names = sorted(subjects())
+def _family(prefix: str, names: tuple[str, ...], target: str, **bound: Any) -> list[str]:
+    """Register `prefix + name` for each name as `target(name, options, **bound)`; the registered names."""
     for name in names:
-        TASKS.register(f"mmlu_{name}", partial(_call_with_options, mmlu_task, name))
-    GROUPS["mmlu"] = Group([f"mmlu_{n}" for n in names], None, "MMLU's 57 subjects (size-weighted, as lm-eval)", weighted=True)
-    for category in sorted(set(subjects().values())):
-        members = [f"mmlu_{n}" for n in names if subjects()[n] == category]
-        GROUPS[f"mmlu_{category}"] = Group(members, None, f"MMLU {category.replace('_', ' ')} subjects", weighted=True)
+        TASKS.register(prefix + name, ref(target, name, **bound))
+    return [prefix + name for name in names]
 
 
-def _register_gsm8k() -> None:
-    from harness.tasks.gsm8k.task import gsm8k_task
+def _declare() -> None:
+    ruler = _family("", RULER, "harness.tasks.ruler.tasks:ruler_task")
+    GROUPS.register("ruler", Group(ruler, Ref("harness.tasks.ruler.aggregate:ruler_summary"), "RULER's 13 synthetic tasks"))
+    TASKS.register("niah", ref("harness.tasks.niah.task:niah_task", "niah", "single"))
+    TASKS.register("niah_multi", ref("harness.tasks.niah.task:niah_task", "niah_multi", "multi"))
+    infinitebench = _family("infinitebench_", INFINITEBENCH, "harness.tasks.infinitebench.task:infinitebench_task")
+    GROUPS.register("infinitebench", Group(infinitebench, None, "InfiniteBench's 12 tasks (real documents)"))
+    longbench = _family("longbench_", LONGBENCH, "harness.tasks.longbench.task:longbench_task")
+    longbench_e = _family("longbench_e_", LONGBENCH_E, "harness.tasks.longbench.task:longbench_task", e=True)
+    GROUPS.register("longbench", Group(longbench, None, "LongBench v1's 21 datasets"))
+    GROUPS.register("longbench_e", Group(longbench_e, None, "LongBench-E's 13 datasets (length buckets)"))
+    subjects = mmlu_subjects()
+    mmlu = _family("mmlu_", tuple(sorted(subjects)), "harness.tasks.mmlu.task:mmlu_task")
+    GROUPS.register("mmlu", Group(mmlu, None, "MMLU's 57 subjects (size-weighted, as lm-eval)", weighted=True))
+    for category in sorted(set(subjects.values())):
+        members = [f"mmlu_{n}" for n in sorted(subjects) if subjects[n] == category]
+        GROUPS.register(f"mmlu_{category}", Group(members, None, f"MMLU {category.replace('_', ' ')} subjects", weighted=True))
+    TASKS.register("gsm8k", "harness.tasks.gsm8k.task:gsm8k_task")
+    TASKS.register("longbench_chat", "harness.tasks.longbench_chat.task:longbench_chat_task")
 
-    TASKS.register("gsm8k", gsm8k_task)
 
-
-def _register_longbench_chat() -> None:
-    from harness.tasks.longbench_chat.task import longbench_chat_task
-
-    TASKS.register("longbench_chat", longbench_chat_task)
-
-
-_register_ruler()
-_register_niah()
-_register_infinitebench()
-_register_longbench()
-_register_mmlu()
-_register_gsm8k()
-_register_longbench_chat()
+_declare()
 
 
 def get_task(name: str, options: TaskOptions | None = None) -> Task:
-    """Build the task registered as `name`."""
-    return TASKS.get(name)(options or TaskOptions())
+    """Build the task registered as `name` (importing its benchmark's module on first use)."""
+    from harness.tasks.data import TaskOptions
+
+    options = options or TaskOptions()
+    if any("." in key for key in options.args):  # `niah.depth_steps=5`: only this task's (or its group's) keys
+        from dataclasses import replace
+
+        from harness.tasks.options import own_args
+
+        options = replace(options, args=own_args(name, groups_of(name), options.args))
+    return TASKS.get(name)(options)
+
+
+def groups_of(name: str) -> list[str]:
+    """The groups holding task `name` (a `--task-args` key qualified by one of them reaches it)."""
+    return [group for group in GROUPS if name in GROUPS.get(group).tasks]
 
 
 def check_tasks(names: list[str], options: TaskOptions) -> None:
     """Build each task and read its data files: a missing or malformed file (or a bad task
     argument) is an error now, before a model is loaded for nothing."""
+    from harness.tasks.options import resolve_task_args
+
+    resolve_task_args(names, options.args)  # a key no task declares, or an ambiguous one, is an error
     for name in names:
         get_task(name, options).preflight()
 
 
 def resolve(names: list[str]) -> list[str]:
-    """Expand group names into task names, keeping order and dropping repeats."""
+    """Expand group names into task names, keeping order and dropping repeats; an unknown name raises with
+    "did you mean" over the tasks and the groups."""
     out: list[str] = []
     for name in names:
         members = GROUPS[name].tasks if name in GROUPS else [name]
         for member in members:
             if member not in TASKS:
-                known = Registry[int]("task or group")
-                for known_name in [*TASKS.names(), *GROUPS]:
-                    known.register(known_name, 0)
-                known.get(member)  # raises with suggestions
+                raise unknown_name("task or group", member, [*TASKS, *GROUPS])
             if member not in out:
                 out.append(member)
     if not out:

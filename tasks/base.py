@@ -4,11 +4,13 @@ A task builds samples with `make_sample(counter, length, index, seed)` (pure: th
 the same sample) and scores an output with its metric. Tasks never import a backend: token
 counting arrives as a `Counter`.
 
-Sample `meta` keys the runner reads: `skipped` (a reason: the sample is not run, only counted),
-`truncated_from` (prompt tokens before truncation, 0 when it fit: tasks that set it get truncated
-and skipped counts in the results) and
-`max_new_tokens` (a per-sample generation cap). A sample with `choices` is answered by
-loglikelihood (the most likely choice after `target_delimiter`), not by generation.
+What the runner reads from a sample is typed (`Sample.skipped`, `truncated_from`,
+`max_new_tokens`, `needle_depths`); a task's `--task-args` are its own typed `Options`
+(`harness.tasks.options`). A sample with `choices` is answered by loglikelihood (the most likely
+choice after `target_delimiter`), not by generation.
+
+Token budgets have one rule (`prompt_budget`): at length L a prompt may take L minus the task's
+generation budget (`generation_budget`), so prompt and answer fit in L.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Callable, Protocol, Sequence
 from harness.core.prompt import TokenCosts
 from harness.core.types import Message, Prompt, Sample, ScoredSample
 from harness.tasks.data import GENERATED, DataSource
+from harness.tasks.options import NO_OPTIONS, Options
 
 
 class Counter(Protocol):
@@ -50,7 +53,8 @@ def stderr_of_mean(values: Sequence[float]) -> float:
     """Standard error of the mean (sample standard deviation / sqrt(n)); 0.0 below two values."""
     if len(values) < 2:
         return 0.0
-    return statistics.stdev(values) / len(values) ** 0.5
+    root_n: float = len(values) ** 0.5
+    return statistics.stdev(values) / root_n
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,18 @@ class Metric:
 
 
 SampleFactory = Callable[[Counter, int, int, int], Sample]
+
+
+def generation_budget(max_new_tokens: int, length: int, halved: bool = False) -> int:
+    """Tokens reserved for the answer at `length`: `max_new_tokens`, or with `halved` at most half the
+    length (real documents: InfiniteBench's math_calc asks for 30,000)."""
+    return min(max_new_tokens, length // 2) if halved else max_new_tokens
+
+
+def prompt_budget(max_new_tokens: int, length: int, halved: bool = False) -> int:
+    """Tokens a prompt may take at `length`: the length minus the generation budget (`Task.prompt_budget`;
+    a sample factory that runs before its task exists calls this with the task's own numbers)."""
+    return length - generation_budget(max_new_tokens, length, halved)
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,8 @@ class Task:
     short: bool = False  # a short-context task (MMLU, GSM8K): run once, at length 0 ("short"), whatever --lengths
     check: Callable[[], None] | None = None  # reads and checks data files `size` does not (essay haystacks, QA sources)
     data_source: Callable[[], DataSource] | None = None  # where the data came from (its loader says); None: generated
+    options: Options = NO_OPTIONS  # the task's own typed `--task-args` (only these enter its cache key)
+    halve_generation: bool = False  # the generation budget is at most half the length (real documents)
 
     def data(self) -> DataSource:
         """Where the task's data came from (file, package, hub, url), as results record it; "generated" by default."""
@@ -131,6 +149,14 @@ class Task:
         """The lengths this task runs at: the run's, or only 0 ("short") for a short-context task."""
         return [SHORT] if self.short else list(lengths)
 
+    def generation_budget(self, length: int) -> int:
+        """Tokens reserved for the answer at `length` (see `generation_budget`)."""
+        return generation_budget(self.max_new_tokens, length, self.halve_generation)
+
+    def prompt_budget(self, length: int) -> int:
+        """Tokens a prompt may take at `length`: the length minus the generation budget."""
+        return prompt_budget(self.max_new_tokens, length, self.halve_generation)
+
     def max_new_tokens_for(self, sample: Sample) -> int:
-        """Generation budget of one sample: the task's, unless the sample caps it (`meta["max_new_tokens"]`)."""
-        return int(sample.meta.get("max_new_tokens", self.max_new_tokens))
+        """Generation budget of one sample: the task's, unless the sample caps it (`Sample.max_new_tokens`)."""
+        return sample.max_new_tokens if sample.max_new_tokens is not None else self.max_new_tokens

@@ -2,7 +2,9 @@
 directory (the benchmark's published files), else its hub dataset through `datasets`.
 
 Rows are loaded once per process and carry a digest (the file's bytes, or the hub dataset's
-fingerprint) that sample caches key on.
+fingerprint) that sample caches key on. A source pins its hub dataset with `revision` (a commit or
+tag; None: the hub's current main, whose resolved commit the results still record).
+Rows are turned into samples by `harness.tasks.realdoc`.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ class DocSource:
     benchmark: str
     folder: str
     file_name: Callable[[str], str]
-    hub: Callable[[str], Any]
+    hub: Callable[[str, str | None], Any]  # (task name, revision) -> the loaded dataset
     fields: Schema  # required fields and their types
     optional: Schema = ()  # fields a row may lack, and their types when present
     hub_id: str = ""  # the hub dataset `hub` loads (recorded in results)
+    revision: str | None = None  # the hub dataset's pinned commit or tag (None: main)
 
     def local_dir(self, options: TaskOptions) -> Path | None:
         return options.find_optional(self.folder, self.folder, self.benchmark)
@@ -57,10 +60,11 @@ class DocSource:
     def from_hub(self, name: str) -> Rows:
         """Task `name` from the hub (uncached: `load` caches it per process)."""
         try:
-            dataset = self.hub(name)
+            dataset = self.hub(name, self.revision)
         except Exception as error:  # datasets raises many types when offline or when the id is wrong
             raise HarnessError(
-                f"{self.benchmark} {name}: could not load from the hub ({type(error).__name__}: {str(error)[:200]}); "
+                f"{self.benchmark} {name}: could not load from the hub"
+                f"{f' at revision {self.revision}' if self.revision else ''} ({type(error).__name__}: {str(error)[:200]}); "
                 f"pass --data-dir D with D/{self.folder}/{self.file_name(name)} (the published jsonl) "
                 f"or --task-args {self.folder}=DIR"
             ) from error

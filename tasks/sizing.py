@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from harness.core.prompt import TokenCosts
-from harness.core.types import Prompt, Sample, sample_id
+from harness.core.types import NeedleDepths, Prompt, Sample, sample_id
 from harness.tasks.base import Counter
 from harness.tasks.budget import Fitted, fit_to_budget
 
@@ -55,7 +55,8 @@ def unit_sequence(costs: TokenCosts, key: str, units: Callable[[], Sequence[str]
     memo_key = ("units", key, sep)
     if memo_key not in costs.memo:
         costs.memo[memo_key] = UnitSequence(units(), sep, costs)
-    return costs.memo[memo_key]
+    sequence: UnitSequence = costs.memo[memo_key]
+    return sequence
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Layout:
     middle_cost: int
     materialize: Callable[[], str]
     meta: dict[str, Any]
+    needle_depths: NeedleDepths | None = None  # where the inserted needles sit (the sample's typed field)
 
 
 def count_layout(counter: Counter, prompt_with: Callable[[str], Prompt], answer_prefix: str, layout: Layout,
@@ -121,16 +123,16 @@ def costs_of(counter: Counter) -> TokenCosts:
 
 
 def insert_layout(units: UnitSequence, n: int, inserts: Sequence[tuple[int, str]], costs: TokenCosts,
-                  meta: dict[str, Any] | None = None) -> Layout:
+                  meta: dict[str, Any] | None = None, depths: NeedleDepths | None = None) -> Layout:
     """`units[:n]` with `(position, text)` items inserted before the unit at each position
-    (position n appends). Positions must be sorted ascending."""
+    (position n appends). Positions must be sorted ascending; `depths` says where the needles sit."""
     sep = units.sep
     total = units.cost(n) + sum(costs.of([sep + text for _, text in inserts]))
     first = inserts[0][1] if inserts and inserts[0][0] == 0 else units.unit(0) if n else inserts[0][1]
     last = inserts[-1][1] if inserts and inserts[-1][0] >= n else units.unit(n - 1) if n else inserts[-1][1]
     count = n + len(inserts)
     if count == 1:
-        return Layout(first, None, 0, lambda: first, meta or {})
+        return Layout(first, None, 0, lambda: first, meta or {}, depths)
     middle = total - sum(costs.of([sep + first, sep + last]))
 
     def materialize() -> str:
@@ -139,7 +141,7 @@ def insert_layout(units: UnitSequence, n: int, inserts: Sequence[tuple[int, str]
             items.insert(position, text)
         return sep.join(items)
 
-    return Layout(first, last, middle, materialize, meta or {})
+    return Layout(first, last, middle, materialize, meta or {}, depths)
 
 
 def to_sample(task: str, length: int, index: int, seed: int, render: Callable[[str], Prompt], answer_prefix: str,
@@ -155,4 +157,5 @@ def to_sample(task: str, length: int, index: int, seed: int, render: Callable[[s
         answer_prefix=answer_prefix,
         prompt_tokens=fitted.tokens,
         meta={**meta, **fitted.value.meta, "units": fitted.units},
+        needle_depths=fitted.value.needle_depths,
     )

@@ -14,6 +14,7 @@ from typing import Callable
 from harness.core.errors import HarnessError
 from harness.core.types import Prompt
 from harness.tasks.base import Counter
+from harness.tasks.base import generation_budget as base_generation_budget
 
 MODES = ("middle", "left", "skip")
 
@@ -35,9 +36,9 @@ def check_mode(mode: str) -> str:
 
 
 def generation_budget(max_new_tokens: int, length: int) -> int:
-    """Tokens reserved for the answer at `length`: the task's max, at most half the length
-    (InfiniteBench's math_calc asks for 30,000)."""
-    return min(max_new_tokens, length // 2)
+    """Tokens reserved for a real document's answer at `length`: the task's max, at most half the length
+    (`harness.tasks.base.generation_budget` with `halved`, the rule `Task.prompt_budget` uses)."""
+    return base_generation_budget(max_new_tokens, length, halved=True)
 
 
 def cut(ids: list[int], keep: int, mode: str) -> tuple[list[int], list[int]]:

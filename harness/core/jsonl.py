@@ -15,14 +15,13 @@ instead: there a bad line is an error, not something to skip.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TypeVar
 
-from harness.core.userfiles import json_type
+from harness.core.userfiles import json_type, parse_object_line
 
 T = TypeVar("T")
 
@@ -82,11 +81,9 @@ def _parse(raw: bytes, check: Callable[[dict[str, Any]], T]) -> T:
     except UnicodeDecodeError as error:
         raise BadLine(f"not UTF-8: byte 0x{raw[error.start]:02x} at column {error.start + 1}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadLine(f"not valid JSON: {error.msg} at column {error.colno}") from None
-    if not isinstance(data, dict):
-        raise BadLine(f"expected a JSON object, got {json_type(data)}")
+        data = parse_object_line(text)
+    except ValueError as error:
+        raise BadLine(str(error)) from None
     try:
         return check(data)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
@@ -156,7 +153,7 @@ def expect(data: dict[str, Any], field: str, kind: type | tuple[type, ...], requ
 
 def expect_strings(data: dict[str, Any], field: str, required: bool = True) -> list[str] | None:
     """`data[field]` when it is a list of strings, else BadRecord naming the field."""
-    value = expect(data, field, list, required)
+    value: list[str] | None = expect(data, field, list, required)
     if value is not None and not all(isinstance(v, str) for v in value):
         raise BadRecord(f"field {field!r} must be a list of strings")
     return value

@@ -3,19 +3,25 @@ for one writer at a time.
 
 A path that is a file, lies under a file, sits on a read-only file system or in a directory the
 user may not write becomes one `HarnessError` before any work starts. `lock_output` holds an
-exclusive `flock` on `DIR/.lock` for a whole run, so a second process writing the same directory is
+exclusive lock on `DIR/.lock` for a whole run, so a second process writing the same directory is
 refused at once instead of appending duplicate lines (`harness eval`, `harness train`, `harness synth
 run`; the refusal names the holder's command and pid, which it writes there); the operating system drops
 the lock when the process ends, however it ends, so a crashed run never leaves the directory locked.
+
+The lock itself is `filelock.UnixFileLock` (an `flock`, taken with timeout 0). What we keep of our own,
+and why: the holder record (`PID COMMAND` written into the lock file through filelock's `on_acquired`
+hook; filelock records a holder only for its soft marker locks), and no soft fallback: on a file system
+without `flock` filelock would fall back to a marker file that a killed run leaves behind, locking the
+directory for good, so there we run unlocked as before. The file stays after release (`preserve_lock_file`).
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 from pathlib import Path
-from typing import IO, Any
+
+from filelock import Timeout, UnixFileLock
 
 from harness.core.errors import HarnessError
 
@@ -66,18 +72,18 @@ def _read_only(path: Path) -> bool:
 class OutputLock:
     """An exclusive lock on an output directory, held until `release` (or the process ends)."""
 
-    def __init__(self, path: Path, handle: IO[Any] | None) -> None:
+    def __init__(self, path: Path, lock: UnixFileLock | None) -> None:
         self.path = path
-        self._handle = handle
+        self._lock = lock  # None: released, or a file system without locks
 
     def holds(self, path: Path) -> bool:
         """Whether this lock is held and covers `path`."""
-        return self._handle is not None and Path(path).resolve() == self.path.resolve()
+        return self._lock is not None and self._lock.is_locked and Path(path).resolve() == self.path.resolve()
 
     def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the file drops the flock
-            self._handle = None
+        if self._lock is not None:
+            self._lock.release()  # unlocks and closes the file; the file stays
+            self._lock = None
 
     def __enter__(self) -> OutputLock:
         return self
@@ -86,31 +92,38 @@ class OutputLock:
         self.release()
 
 
+# On these `flock` errors the file system has no locks: run unlocked (filelock raises them as they come)
+NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
+
+
 def lock_output(path: Path, command: str = "harness eval", flag: str = "--output") -> OutputLock:
     """Create and check the output directory `path`, then lock it for this process, or refuse at once
     when another process holds it."""
     ensure_dir(path, f"{flag} directory")
+    lock_file = path / LOCK_FILE
+    lock = UnixFileLock(lock_file, timeout=0, thread_local=False, fallback_to_soft=False, preserve_lock_file=True,
+                        on_acquired=lambda fd: _write_holder(fd, command))
     try:
-        handle = open(path / LOCK_FILE, "a")  # noqa: SIM115 - held open for the lock's lifetime
+        lock.acquire()
+    except Timeout:
+        raise HarnessError(f"{path} is being written by another {_holder(lock_file, command)} "
+                           f"(it holds {lock_file}); wait for it to finish, or choose another {flag}") from None
     except OSError as error:
-        raise HarnessError(f"{flag} directory {path} is not writable: {_why(error)}") from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as error:
-        handle.close()
-        if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise HarnessError(f"{path} is being written by another {_holder(path / LOCK_FILE, command)} "
-                               f"(it holds {path / LOCK_FILE}); wait for it to finish, or choose another {flag}") from None
-        if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP):  # a file system without locks: run unlocked
+        if error.errno in NO_LOCKS:
             return OutputLock(path, None)
-        raise HarnessError(f"{flag} directory {path}: cannot lock {path / LOCK_FILE}: {_why(error)}") from None
-    try:  # say who holds it, for the message of a process refused meanwhile
-        handle.truncate(0)
-        handle.write(f"{os.getpid()} {command}\n")
-        handle.flush()
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise HarnessError(f"{flag} directory {path} is not writable: {_why(error)}") from None
+        raise HarnessError(f"{flag} directory {path}: cannot lock {lock_file}: {_why(error)}") from None
+    return OutputLock(path, lock)
+
+
+def _write_holder(fd: int, command: str) -> None:
+    """Say who holds the lock (`PID COMMAND`), for the message of a process refused meanwhile."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
     except OSError:
-        pass
-    return OutputLock(path, handle)
+        pass  # the lock holds without its record; a refused process then names only the command
 
 
 def _holder(lock_file: Path, command: str) -> str:

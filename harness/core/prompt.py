@@ -83,7 +83,8 @@ class PromptFormat:
             backend = getattr(self.tokenizer, "backend_tokenizer", None)
             text = backend.to_str() if backend is not None else repr(sorted(self.tokenizer.get_vocab().items()))
             memo["tokenizer_hash"] = hashlib.sha256(text.encode()).hexdigest()[:16]
-        return memo["tokenizer_hash"]
+        digest: str = memo["tokenizer_hash"]
+        return digest
 
     @classmethod
     def create(cls, tokenizer: Any, mode: ChatMode, task_wants_chat: bool = True,
@@ -112,7 +113,7 @@ class PromptFormat:
         """The full text the model continues from."""
         if not self.chat:
             return as_text(prompt) + answer_prefix
-        text = self.tokenizer.apply_chat_template(as_messages(prompt), add_generation_prompt=True, tokenize=False)
+        text: str = self.tokenizer.apply_chat_template(as_messages(prompt), add_generation_prompt=True, tokenize=False)
         return text + answer_prefix
 
     def count(self, prompt: Prompt, answer_prefix: str = "") -> int:

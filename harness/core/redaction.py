@@ -86,7 +86,8 @@ def redact(obj: Any, _secret: bool = False) -> Any:
 
 def contains_secret(obj: Any) -> bool:
     """Whether `redact` would change `obj`."""
-    return redact(obj) != obj
+    changed: bool = redact(obj) != obj
+    return changed
 
 
 def find_secrets(obj: Any, where: str = "", urls: bool = True) -> list[str]:

@@ -1,34 +1,91 @@
-"""One generic registry: names map to objects or lazy `"module:attr"` entries.
+"""One generic registry: names map to objects or to lazy `"module:attr"` entries (the shape of lm-eval's `Registry`).
 
-Collisions raise; unknown names get "did you mean" suggestions (the shape of lm-eval's `Registry`).
-Lazy entries keep heavy imports (vllm, openai) out of `harness --help`.
+Every lookup by name in lc-harness goes through one: tasks and task groups (`harness.tasks`), backends
+(`harness.core.backends`), built-in models (`harness.core.models`), synth plugins (`harness.synth.plugin`: each
+entry point of the group `lc_harness.synth` is a `"module:attr"` entry) and board files (`harness.leaderboards.config`).
+
+An entry is declared without importing it: a `"module:attr"` string, or a `Ref` (the same, optionally bound to
+arguments, so one factory serves many names) is imported on the first `get`. That keeps heavy modules (torch, vllm,
+scipy, every task module) out of `harness --help` and of task listings. Declaring a name twice with a different
+entry raises; an unknown name raises with "did you mean".
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Generic, Iterable, Iterator, TypeVar
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 from harness.core.errors import HarnessError
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Ref:
+    """A lazy entry: the object at `target` (`"package.module:attr"`, the entry-point syntax), imported when first
+    loaded; with `args`/`kwargs`, that object bound to them (`functools.partial`). Calling a `Ref` loads it and
+    calls the result, so a `Ref` can stand where a function is expected (a group's summary, a model's builder)."""
+
+    target: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        module, sep, attr = self.target.partition(":")
+        if not sep or not module.strip() or not attr.strip():
+            raise HarnessError(f"lazy entry {self.target!r} is not of the form 'package.module:attr'")
+
+    def load(self) -> Any:
+        """Import the module and return the attribute (bound to `args`/`kwargs` if any)."""
+        module_name, _, attr = self.target.partition(":")
+        attr = attr.split("[", 1)[0].strip()  # an entry point may name extras: `module:attr [extra]`
+        obj: Any = importlib.import_module(module_name.strip())
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        if self.args or self.kwargs:
+            return partial(obj, *self.args, **dict(self.kwargs))
+        return obj
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
+
+    def __str__(self) -> str:
+        bound = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        return f"{self.target}({', '.join(bound)})" if bound else self.target
+
+
+def ref(target: str, *args: Any, **kwargs: Any) -> Ref:
+    """`Ref(target)` bound to `args` and `kwargs`: `ref("harness.tasks.ruler.tasks:ruler_task", "vt")`."""
+    return Ref(target, tuple(args), tuple(sorted(kwargs.items())))
+
+
 class Registry(Generic[T]):
-    """Named entries of one kind (backends, tasks, plugins, built-in models)."""
+    """Named entries of one kind (`kind` names it in errors: "unknown task 'x'; did you mean ...").
+
+    Entries are objects or lazy entries (a `"module:attr"` string or a `Ref`). Iteration, `items()` and `values()`
+    follow declaration order, as a dict's; `names()` is sorted."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._entries: dict[str, T | str] = {}
+        self._entries: dict[str, T | Ref] = {}
+        self._loaded: dict[str, T] = {}
 
-    def register(self, name: str, entry: T | str) -> None:
-        """Add `entry` (an object or a lazy `"module:attr"` string) under `name`."""
+    def register(self, name: str, entry: T | str | Ref) -> None:
+        """Declare `entry` under `name`. The same entry declared again is a no-op (a package installed twice);
+        a different one under a taken name raises."""
+        if isinstance(entry, str):
+            entry = Ref(entry)
         if name in self._entries:
-            raise ValueError(f"{self.kind} {name!r} is already registered")
+            if self._entries[name] == entry:
+                return
+            raise HarnessError(f"{self.kind} {name!r} is already registered ({describe(self._entries[name])}); "
+                               f"{describe(entry)} cannot take the same name")
         self._entries[name] = entry
 
-    def decorator(self, name: str):  # type: ignore[no-untyped-def]
+    def decorator(self, name: str) -> Callable[[T], T]:
         """Register the decorated object under `name` and return it unchanged."""
 
         def wrap(obj: T) -> T:
@@ -38,25 +95,55 @@ class Registry(Generic[T]):
         return wrap
 
     def get(self, name: str) -> T:
-        """The entry for `name`, importing it if lazy; an unknown name raises with suggestions."""
+        """The entry for `name`, imported if lazy (once); an unknown name raises with suggestions. A lazy entry that
+        fails to import raises what the import raised."""
+        if name in self._loaded:
+            return self._loaded[name]
         if name not in self._entries:
             raise unknown_name(self.kind, name, self._entries)
         entry = self._entries[name]
-        if isinstance(entry, str) and ":" in entry:
-            module_name, attr = entry.split(":", 1)
-            entry = getattr(importlib.import_module(module_name), attr)
-            self._entries[name] = entry
-        return entry  # type: ignore[return-value]
+        loaded: T = entry.load() if isinstance(entry, Ref) else entry
+        self._loaded[name] = loaded
+        return loaded
+
+    def __getitem__(self, name: str) -> T:
+        return self.get(name)
+
+    def entry(self, name: str) -> T | Ref:
+        """What `name` was declared as, without importing it (a `Ref` for a lazy entry)."""
+        if name not in self._entries:
+            raise unknown_name(self.kind, name, self._entries)
+        return self._entries[name]
+
+    def is_lazy(self, name: str) -> bool:
+        """Whether `name` is a lazy entry not imported yet."""
+        return isinstance(self._entries.get(name), Ref) and name not in self._loaded
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._entries))
+        return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def names(self) -> list[str]:
         """All registered names, sorted."""
         return sorted(self._entries)
+
+    def items(self) -> list[tuple[str, T]]:
+        """(name, entry) in declaration order, every lazy entry imported."""
+        return [(name, self.get(name)) for name in self._entries]
+
+    def values(self) -> list[T]:
+        """Every entry in declaration order, lazy ones imported."""
+        return [self.get(name) for name in self._entries]
+
+
+def describe(entry: object) -> str:
+    """How an entry is named in messages: a lazy one by its target, an object by its repr."""
+    return str(entry) if isinstance(entry, Ref) else repr(entry)
 
 
 def close_matches(name: str, known: Iterable[str]) -> list[str]:

@@ -86,6 +86,18 @@ def read_yaml(path: Path, what: str = "file") -> Any:
     return parse_yaml(read_text(path, what), str(path))
 
 
+def parse_object_line(line: str) -> dict[str, Any]:
+    """One JSONL line's JSON object, else ValueError saying what is wrong with it (both JSONL readers'
+    line rule: this one, strict, and `harness.core.jsonl.read_jsonl`, which skips the line)."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {json_type(record)}")
+    return record
+
+
 def iter_jsonl(path: Path, what: str = "file") -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSONL file; a line that is not a JSON
     object is an error naming the file and the line."""
@@ -93,11 +105,9 @@ def iter_jsonl(path: Path, what: str = "file") -> Iterator[tuple[int, dict[str, 
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise HarnessError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-        if not isinstance(record, dict):
-            raise HarnessError(f"{path}:{number}: expected a JSON object, got {json_type(record)}")
+            record = parse_object_line(line)
+        except ValueError as error:
+            raise HarnessError(f"{path}:{number}: {error}") from None
         yield number, record
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,9 +19,10 @@ from harness.core.errors import HarnessError
 from harness.core.outputs import OutputLock, ensure_dir, lock_output
 from harness.core.prompt import ChatMode, PromptFormat
 from harness.core.provenance import environment
+from harness.core.records import RunRecord
 from harness.core.redaction import redact
-from harness.core.types import SCHEMA_VERSION, ScoredSample
-from harness.core.userfiles import json_type, read_json
+from harness.core.specs import BackendSpec, JudgeSpec
+from harness.core.types import ScoredSample
 from harness.judge import Judge
 from harness.lmeval_export import write_lm_eval
 from harness.results import Result, aggregate, group_scores
@@ -34,13 +34,16 @@ from harness.runner.samples_log import SampleLog
 from harness.store import Store
 from harness.tasks import GROUPS, get_task
 from harness.tasks.data import TaskOptions
+from harness.tasks.options import resolve_task_args
 
 RUN_FILE = "run.json"
 
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """Everything that defines an evaluation run (what `run.json` fingerprints)."""
+    """Everything that defines an evaluation: the one schema `harness eval`, `harness.evaluate` and the sweep's
+    eval section all load into (`harness.runner.prepare.eval_config`). `run.json` fingerprints the first fields;
+    the evaluated model is `backend` (a `BackendSpec` of `model`, `model_args` and the options after them)."""
 
     model: str
     tasks: list[str]
@@ -52,6 +55,18 @@ class EvalConfig:
     data_dir: str | None = None
     task_args: dict[str, Any] = field(default_factory=dict)
     use_sample_cache: bool = True
+    # how the model loads, not what is evaluated: outside the fingerprint (`--device` is recorded in `model_args`)
+    batch_size: int | str | None = None
+    base_url: str | None = None
+    tokenizer: str | None = None
+    judge: JudgeSpec | None = None  # scores the judged tasks; its name enters the fingerprint
+    max_length: bool = False  # `max` among the lengths: the model's own max length, added once it loads
+
+    @property
+    def backend(self) -> BackendSpec:
+        """The evaluated model as a `BackendSpec`."""
+        return BackendSpec(self.model, dict(self.model_args), base_url=self.base_url, tokenizer=self.tokenizer,
+                           batch_size=self.batch_size)
 
     def task_options(self) -> TaskOptions:
         return TaskOptions(data_dir=Path(self.data_dir) if self.data_dir else None, args=self.task_args)
@@ -90,21 +105,13 @@ def claim_output(output: Path, print_: dict[str, Any]) -> None:
                     "choose another --output"
                 )
     else:  # written whole or not at all: a run killed here must not leave a run.json that blocks every rerun
-        tmp = run_file.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"version": SCHEMA_VERSION, "fingerprint": print_}, indent=2, sort_keys=True))
-        os.replace(tmp, run_file)
+        RunRecord(print_).write(run_file)
 
 
 def read_run_file(path: Path) -> dict[str, Any]:
     """The config fingerprint recorded in an output directory's run.json; a file that is not one is an error
     naming it (the samples beside it are left alone)."""
-    data = read_json(path, "run file")
-    fingerprint = data.get("fingerprint") if isinstance(data, dict) else None
-    if not isinstance(fingerprint, dict):
-        got = "no 'fingerprint' object" if isinstance(data, dict) else f"{json_type(data)}, not an object"
-        raise HarnessError(f"{path}: not a run file of harness eval ({got}); it records which config wrote the samples "
-                           f"beside it: restore or delete it to resume there, or choose another --output")
-    return fingerprint
+    return RunRecord.read(path).fingerprint  # harness.core.records: its shape and version checked
 
 
 def evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store | None,
@@ -125,6 +132,7 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
     started = time.perf_counter()
     started_at = time.time()
     options = config.task_options()
+    resolve_task_args(config.tasks, config.task_args)  # every key reaches a task that declares it
     tasks = [get_task(name, options) for name in config.tasks]
     if any(not t.short for t in tasks):  # short-context tasks run at their own length
         check_lengths(config.lengths, backend.max_length, config.model)
@@ -180,7 +188,7 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
             "samples_reused": len(records) - len(work),
         },
     })
-    result = Result(results=table, groups=group_scores(table, GROUPS), config=run_config,
+    result = Result(results=table, groups=group_scores(table, dict(GROUPS.items())), config=run_config,
                     extra={"reports": reports} if reports else {})
     result.write(output / "results.json")
     write_lm_eval(result, output)  # the same results in lm-evaluation-harness's layout

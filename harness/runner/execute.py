@@ -48,7 +48,7 @@ def clean_output(output: object) -> str:
 def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | None, str] | None = None,
                extra: dict[str, object] | None = None) -> ScoredSample:
     """Score one output with the task's metric, or with the judge's verdict when judged."""
-    meta = {**item.sample.meta, **(extra or {})}
+    meta = {**item.sample.persisted_meta(), **(extra or {})}
     if judged is None:
         score = float(item.task.score(item.sample, text))
     else:
@@ -61,7 +61,7 @@ def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | 
 def failed_item(item: WorkItem, error: str, latency: float) -> ScoredSample:
     """The record of a sample that got no usable answer: no output, no score (it is left out of the
     aggregates), the reason (short, without secrets)."""
-    return _record(item, "", 0.0, latency, dict(item.sample.meta), error=redact_text(error)[:MAX_ERROR_CHARS])
+    return _record(item, "", 0.0, latency, item.sample.persisted_meta(), error=redact_text(error)[:MAX_ERROR_CHARS])
 
 
 def _record(item: WorkItem, output: str, score: float, latency: float, meta: dict[str, object],
@@ -98,19 +98,14 @@ def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str],
         assert spec is not None
         by_tokens.setdefault(spec.max_tokens, []).append(i)
     for max_tokens, indices in by_tokens.items():
-        prompts = {i: batch[i].task.judge.prompt(batch[i].sample, batch[i].task.postprocess(texts[i])) for i in indices}  # type: ignore[union-attr]
-        pending = list(indices)
-        attempt = 0
-        while pending:
-            replies = judge.replies([prompts[i] for i in pending], max_tokens, attempt)
-            for i, reply in zip(pending, replies):
-                if isinstance(reply, RequestFailure):
-                    errors[i] = f"judge: {reply.reason}"
-                else:
-                    out[i] = (batch[i].task.judge.parse(reply), reply)  # type: ignore[union-attr]
-            attempt += 1
-            pending = [i for i in pending if errors[i] is None and out[i][0] is None  # type: ignore[index]
-                       and attempt < batch[i].task.judge.tries]  # type: ignore[union-attr]
+        specs = [spec for i in indices if (spec := batch[i].task.judge) is not None]  # all of them: see `todo`
+        prompts = [spec.prompt(batch[i].sample, batch[i].task.postprocess(texts[i])) for i, spec in zip(indices, specs)]
+        verdicts = judge.verdicts(prompts, max_tokens, [s.parse for s in specs], [s.tries for s in specs])
+        for i, verdict in zip(indices, verdicts):
+            if isinstance(verdict, RequestFailure):
+                errors[i] = f"judge: {verdict.reason}"
+            else:
+                out[i] = verdict
     return out
 
 

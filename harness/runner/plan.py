@@ -62,7 +62,7 @@ def build_work(
 
     Real-document tasks hold a fixed number of samples: `n` (or the task's default) is capped by it; a
     fractional `n` is that share of the task's own count (`harness.core.limit.sample_count`).
-    Samples whose `meta["skipped"]` gives a reason are counted, not run."""
+    Samples whose `skipped` gives a reason are counted, not run."""
     options = options or TaskOptions()
     shared = PromptFormat.create(tokenizer, chat_mode)
     plan = Plan([], {})
@@ -79,7 +79,7 @@ def build_work(
                 samples = task.samples(fmt, length, count, seed)
             bar.update(1)
             for sample in samples:
-                if sample.meta.get("skipped"):
+                if sample.skipped:
                     plan.skipped[(task.name, length)] = plan.skipped.get((task.name, length), 0) + 1
                     continue
                 if sample.id in done:

@@ -1,6 +1,6 @@
 """Generated samples on disk, so a second model with the same tokenizer reuses them.
 
-Keyed by the task's parameters, the data options, the tokenizer's hash, the chat template's
+Keyed by the task's parameters, its own options (`Task.options`) and data directory, the tokenizer's hash, the chat template's
 hash, the length and the seed (lm-eval regenerates every run). Each sample is a pure function
 of its index, so a later run asking for more samples only generates the missing indices, and a
 line that cannot be trusted (bad, or its digest does not match) is simply generated again.
@@ -29,7 +29,7 @@ def cache_key(task: Task, options: TaskOptions, fmt: PromptFormat, length: int, 
         "params": task.params,
         **({"data": task.data_digest()} if task.data_digest is not None else {}),
         "data_dir": str(options.data_root()) if options.data_root() else None,
-        "task_args": options.args,
+        "task_args": task.options.given,  # the task's own options only: a niah-only argument leaves RULER's key alone
         "tokenizer": fmt.tokenizer_hash,
         "chat_template": fmt.template_hash,
         "length": length,

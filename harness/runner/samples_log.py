@@ -25,13 +25,13 @@ class SampleLog:
     def read(self, report: bool = True) -> list[ScoredSample]:
         """All good records; repairs a torn final line left by a crash. Bad lines are reported on
         stderr unless `report` is False (a second read of the same file)."""
-        lines = read_jsonl(self.path, _scored_sample, repair=True, report=stderr_report if report else None)
+        lines = read_jsonl(self.path, self._scored_sample, repair=True, report=stderr_report if report else None)
         return [record for _, record in lines]
 
     def append(self, records: Iterable[ScoredSample]) -> None:
         """Write records durably (flush + fsync) before returning."""
         append_jsonl(self.path, (r.to_json() for r in records))
 
-
-def _scored_sample(data: dict[str, Any]) -> ScoredSample:
-    return ScoredSample.from_dict(check_scored(data))
+    def _scored_sample(self, data: dict[str, Any]) -> ScoredSample:
+        """One line's sample (its version checked: a newer one stops the read, naming this file)."""
+        return ScoredSample.from_dict(check_scored(data, str(self.path)))

@@ -1,11 +1,9 @@
 """`harness sweep`: every data variant synthesized, trained and scored, each stage cached by the
 content hash of its inputs (see `stages`); `executors` run them here or on Ray. The summary,
-`ROOT/sweep.json`, maps each variant to its stages, its results and what failed."""
+`ROOT/sweep.json` (`harness.core.records.SweepSummary`), maps each variant to its stages, its results and what failed."""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 
 from harness.core.errors import HarnessError
 from harness.core.outputs import ensure_dir
+from harness.core.records import SweepSummary
 from harness.core.redaction import redact
 from harness.core.registry import did_you_mean
 from harness.sweep.config import SweepConfig
@@ -42,10 +41,9 @@ def run_sweep(config: SweepConfig, root: Path, executor: str = "local", jobs: in
     started = time.perf_counter()
     results = run_local(chains, root, jobs) if executor == "local" else run_ray(chains, root, address)
     summary = redact(_summary(config, root, chains, results, time.perf_counter() - started))  # errors may quote a URL
-    tmp = root / (SUMMARY + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True))
-    os.replace(tmp, root / SUMMARY)
-    return summary
+    record = SweepSummary.parse(summary, str(root / SUMMARY))
+    record.write(root / SUMMARY)
+    return record.to_dict()
 
 
 def label_stages(chains: dict[str, list[Stage]]) -> dict[str, list[Stage]]:

@@ -8,27 +8,39 @@ variants:
   - name: needles-1k
     synth: {plugin: needles, config: {tokenizer: tiny, lengths: [512, 1024]}}
   - {name: mine, data: data/mine.jsonl}              # an existing dataset
-train: {rope: "yarn:4", stages: "2k:300", learning_rate: 1e-3}
-eval: {tasks: [niah_single_1, ruler], lengths: [512, 1k, 2k], limit: 20}
+train: {rope: "yarn:4", stages: "2k:300", learning_rate: 1e-3, gradient_checkpointing: true}
+eval: {tasks: [niah_single_1, ruler], lengths: [512, 1k, 2k], limit: 20, judge: openai:gpt-4o}
 ```
+
+`train:` holds `TrainSpec`'s fields and `eval:` `EvalConfig`'s (the same names as `harness train` and
+`harness eval` options), each loaded by the one typed loader (`harness.core.configfile.load_dataclass`): an
+unknown or ill-typed field is named with the file and its value. The sections are kept as written, too:
+a stage's key hashes them (`harness.sweep.stages`), so existing sweeps keep their cached stages.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import HarnessError
 from harness.core.pathnames import safe_component
 from harness.core.redaction import find_secrets
 from harness.core.registry import unknown_field
 
-TRAIN_FIELDS = {"rope", "stages", "learning_rate", "warmup_ratio", "lr_scheduler", "weight_decay", "grad_accum", "packing",
-                "batch_size", "loss_normalization", "lora", "max_position_embeddings", "seed", "save_steps", "resources",
-                "report_to"}
-EVAL_FIELDS = {"tasks", "lengths", "limit", "seed", "model_args", "data_dir", "task_args", "chat_template", "resources"}
+if TYPE_CHECKING:
+    from harness.runner import EvalConfig
+    from harness.train.spec import TrainSpec
+
 SYNTH_FIELDS = {"plugin", "config", "generator", "generator_args", "corpus", "seed", "resources"}
+RESOURCES = "resources"  # every section's: what a stage asks the executor for (Ray), not part of its work
+# the fields of TrainSpec / EvalConfig that a sweep sets itself, not its YAML (the parity test reads these)
+TRAIN_SET_BY_SWEEP = {"model": "the sweep's base_model", "data": "each variant's data (synthesized or a file)",
+                      "extra": "free-form notes of the spec; no command sets them"}
+EVAL_SET_BY_SWEEP = {"model": "the base model (control) or the variant's trained model",
+                     "use_sample_cache": "the sample cache is always on in a sweep",
+                     "max_length": "set by `max` among eval.lengths"}
 
 
 @dataclass(frozen=True)
@@ -100,14 +112,52 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise HarnessError(f"{source}: variant name {duplicate!r} is used twice")
-    train = _mapping(top.get("train", {}), f"{source}: train", TRAIN_FIELDS)
+    train = _mapping(top.get("train", {}), f"{source}: train", train_fields())
     if any(v.kind != "none" for v in variants) and "stages" not in train:
         raise HarnessError(f"{source}: train.stages (e.g. '2k:300') is required to fine-tune the variants")
-    evaluation = _mapping(top["eval"], f"{source}: eval", EVAL_FIELDS)
+    evaluation = _mapping(top["eval"], f"{source}: eval", eval_fields())
     for key in ("tasks", "lengths"):
         if key not in evaluation:
             raise HarnessError(f"{source}: eval.{key} is required")
-    return SweepConfig(name, str(top["base_model"]), variants, train, evaluation, source)
+    config = SweepConfig(name, str(top["base_model"]), variants, train, evaluation, source)
+    if "stages" in train:  # typed now: an ill-typed field fails before any stage runs
+        train_spec(train, config.base_model, "(each variant's data)", source)
+    eval_config(evaluation, config.base_model, source)
+    return config
+
+
+def train_fields() -> set[str]:
+    """The keys of a sweep's `train:` section: TrainSpec's fields but those the sweep sets, and `resources`."""
+    from dataclasses import fields
+
+    from harness.train.spec import TrainSpec
+
+    return {f.name for f in fields(TrainSpec)} - set(TRAIN_SET_BY_SWEEP) | {RESOURCES}
+
+
+def eval_fields() -> set[str]:
+    """The keys of a sweep's `eval:` section: EvalConfig's fields but those the sweep sets, and `resources`."""
+    from dataclasses import fields
+
+    from harness.runner import EvalConfig
+
+    return {f.name for f in fields(EvalConfig)} - set(EVAL_SET_BY_SWEEP) | {RESOURCES}
+
+
+def train_spec(section: dict[str, Any], model: str, data: str, source: str) -> TrainSpec:
+    """The `TrainSpec` of a `train:` section (or a train stage's parameters) for `model` and `data`."""
+    from harness.train.spec import load_train_spec
+
+    settings = {k: v for k, v in section.items() if k not in (RESOURCES, "base_model")}
+    return load_train_spec(settings, f"{source}: train", fixed={"model": model, "data": data})
+
+
+def eval_config(section: dict[str, Any], model: str, source: str) -> EvalConfig:
+    """The `EvalConfig` of an `eval:` section (or an eval stage's parameters) for `model`."""
+    from harness.runner.prepare import eval_config as load
+
+    settings = {k: v for k, v in section.items() if k not in (RESOURCES, "base_model")}
+    return load(settings, f"{source}: eval", fixed={"model": model, "use_sample_cache": True})
 
 
 def read_sweep(path: Path) -> SweepConfig:

@@ -42,24 +42,24 @@ def check_synth(config: SweepConfig, index: int, variant: Variant) -> None:
 
 
 def check_train(config: SweepConfig) -> None:
-    from harness.sweep.stages import train_spec
+    from harness.sweep.config import train_spec
     from harness.tracking import require_trackers
 
-    params = {"base_model": config.base_model, **{k: v for k, v in config.train.items() if k != "resources"}}
+    spec = train_spec(config.train, config.base_model, "(each variant's data)", config.source)  # errors name the file
     try:
-        spec = train_spec(params, data="(each variant's data)")
         require_trackers(spec.report_to, "train.report_to")
-    except (HarnessError, TypeError, ValueError) as error:
+    except HarnessError as error:
         raise HarnessError(f"{config.source}: train: {error}") from error
 
 
 def check_eval(config: SweepConfig) -> None:
-    from harness.sweep.stages import eval_config
+    """The eval section as `harness eval` would take it (tasks, lengths, judge), its tasks' data files read, and
+    each task's first sample built at its smallest length."""
+    from harness.sweep.config import eval_config
     from harness.tasks import check_tasks
 
-    params = {k: v for k, v in config.eval.items() if k != "resources"}
+    evaluation = eval_config(config.eval, config.base_model, config.source)  # errors name the file and the field
     try:
-        evaluation = eval_config(params, config.base_model)
         check_tasks(evaluation.tasks, evaluation.task_options())
         _first_samples(evaluation)
     except (HarnessError, TypeError, ValueError) as error:

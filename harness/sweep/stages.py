@@ -3,8 +3,8 @@
 A stage's directory is `ROOT/stages/<kind>-<key>/`; `stage.json` there says `done` once its output
 is complete, so a rerun skips it (and a variant added later reuses every stage it shares). A stage
 that failed is run again. A file lock per stage keeps two workers from running the same one.
-`stage.json` holds the parameters with secrets redacted (the key hashes the real ones, which only
-the running stage sees).
+`stage.json` (`harness.core.records.StageRecord`) holds the parameters with secrets redacted (the key hashes
+the real ones, which only the running stage sees).
 """
 
 from __future__ import annotations
@@ -12,23 +12,18 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from harness.core.errors import HarnessError
 from harness.core.jsonl import stderr_report
+from harness.core.records import RecordVersionError, StageRecord
 from harness.core.redaction import redact, redact_text
-from harness.core.userfiles import json_type
-from harness.sweep.config import SweepConfig, Variant
-
-if TYPE_CHECKING:
-    from harness.runner import EvalConfig
-    from harness.train.spec import TrainSpec
+from harness.sweep.config import SweepConfig, Variant, eval_config, train_spec
 
 STAGE_FILE = "stage.json"
 VERSION = 1  # part of every key: bump when what a stage writes changes
@@ -104,14 +99,12 @@ def read_stage(root: Path, stage_id: str) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        stderr_report(f"{path}: unreadable ({error}); the stage will run again")
+        return StageRecord.read(path).to_dict()
+    except RecordVersionError:
+        raise  # written by a newer lc-harness: not run over
+    except HarnessError as error:
+        stderr_report(f"{error}; the stage will run again")
         return None
-    if not isinstance(data, dict):
-        stderr_report(f"{path}: expected a JSON object, got {json_type(data)}; the stage will run again")
-        return None
-    return data
 
 
 @contextmanager
@@ -126,9 +119,7 @@ def _locked(directory: Path) -> Iterator[None]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(redact(data), indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    StageRecord.parse(data, str(path)).write(path)  # harness.core.records: typed, versioned, redacted
 
 
 def run_stage(stage: Stage, root: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -178,61 +169,25 @@ def _data(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any
 
 
 def _upstream_output(need: Path) -> dict[str, Any]:
-    return dict(json.loads((need / STAGE_FILE).read_text())["output"])
-
-
-def train_spec(params: dict[str, Any], data: str) -> TrainSpec:
-    """The train stage's `TrainSpec` (also built, with a stand-in `data`, to check a sweep before it runs)."""
-    from harness.tracking import parse_report_to
-    from harness.train.rope import parse_rope
-    from harness.train.spec import TrainSpec, parse_lora, parse_stages
-
-    options = {k: v for k, v in params.items() if k not in ("base_model", "rope", "stages", "lora", "report_to")}
-    if "learning_rate" in options:
-        options["learning_rate"] = float(options["learning_rate"])
-    return TrainSpec(model=params["base_model"], data=data, stages=parse_stages(str(params["stages"])),
-                     rope=parse_rope(params["rope"]) if params.get("rope") else None,
-                     lora=parse_lora(params.get("lora")), report_to=parse_report_to(params.get("report_to"), "train.report_to"),
-                     **options)
+    output = StageRecord.read(need / STAGE_FILE).output
+    if output is None:
+        raise HarnessError(f"{need / STAGE_FILE}: the stage has no output (it has not finished)")
+    return dict(output)
 
 
 def _train(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
     from harness.train.trainer import train
 
-    model = train(train_spec(params, _upstream_output(needs[0])["data"]), out / "model")
-    return {"model": str(model)}
-
-
-def eval_config(params: dict[str, Any], model: str) -> EvalConfig:
-    """The eval stage's `EvalConfig` for `model` (also built for the base model to check a sweep before it runs)."""
-    from harness.core.lengths import parse_lengths
-    from harness.runner import EvalConfig
-    from harness.tasks import resolve
-
-    lengths = params["lengths"]
-    parsed = parse_lengths(",".join(str(n) for n in lengths) if isinstance(lengths, list) else str(lengths))
-    return EvalConfig(model=model, tasks=resolve(list(params["tasks"])), lengths=parsed, limit=params.get("limit"),
-                      seed=int(params.get("seed", 42)), chat_template=params.get("chat_template", "auto"),
-                      model_args=dict(params.get("model_args", {})), data_dir=params.get("data_dir"),
-                      task_args=dict(params.get("task_args", {})))
+    spec = train_spec(params, params["base_model"], _upstream_output(needs[0])["data"], "train stage")
+    return {"model": str(train(spec, out / "model"))}
 
 
 def _eval(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:
-    from harness.core.backend_options import backend_options
-    from harness.core.backends import load_backend
-    from harness.core.paths import default_db_path
-    from harness.runner import evaluate
-    from harness.store import Store
+    """The same preparation as `harness eval` (`harness.runner.prepare`): backend, judge, output claimed."""
+    from harness.runner.prepare import prepare, run
 
     model = params["base_model"] if not needs else _upstream_output(needs[0])["model"]
-    config = eval_config(params, model)
-    model_args = config.model_args
-    backend = load_backend(model, **backend_options(model, model_args))  # the same option rules as `harness eval`
-    db = os.environ.get("HARNESS_DB")
-    try:
-        run_id, result = evaluate(config, backend, out / "eval", Store(Path(db) if db else default_db_path()))
-    finally:
-        backend.close()
+    run_id, _ = run(prepare(eval_config(params, model, "eval stage"), out / "eval"))
     return {"results": str(out / "eval" / "results.json"), "run_id": run_id, "model": model}
 
 

@@ -138,7 +138,8 @@ def _chat_example(tokenizer: Any, messages: list[dict[str, str]]) -> Example:
 
     def ids(turns: list[dict[str, str]], generation_prompt: bool) -> list[int]:
         text = tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=generation_prompt)
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
+        input_ids: list[int] = tokenizer(text, add_special_tokens=False)["input_ids"]
+        return input_ids
 
     full = ids(messages, False)
     labels = [IGNORE] * len(full)

@@ -1,7 +1,8 @@
 """`TrainSpec`: everything that defines a training run, with defaults up front (nanoGPT style).
 
 Saved as `train_spec.json` in every output and hashed into the manifest, so a sweep can tell
-whether a checkpoint is still current.
+whether a checkpoint is still current. `harness train` (its options) and a sweep's `train:` section
+both build it with `load_train_spec`, the typed loader every config section goes through.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from harness.core.errors import HarnessError
 from harness.core.lengths import parse_length
 from harness.core.registry import unknown_field
 from harness.tracking import parse_report_to
 from harness.train.rope import RopeSpec, parse_rope
+
+# transformers' SchedulerType values (`lr_scheduler_type`); checked here, before a model loads
+LR_SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+                 "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr", "cosine_warmup_with_min_lr",
+                 "warmup_stable_decay")
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,10 @@ class TrainSpec:
         for flag, name, value in (("--grad-accum", "grad_accum", self.grad_accum), ("--batch-size", "batch_size", self.batch_size),
                                   ("--save-steps", "save_steps", self.save_steps)):
             _need(_integer(value) and value >= 1, flag, name, value, "an integer >= 1")
+        _need(self.lr_scheduler in LR_SCHEDULERS, "--lr-scheduler", "lr_scheduler", self.lr_scheduler,
+              f"one of {', '.join(LR_SCHEDULERS)}")
+        _need(_number(self.max_grad_norm) and self.max_grad_norm >= 0, "--max-grad-norm", "max_grad_norm",
+              self.max_grad_norm, "a number >= 0 (0: no clipping)")
         positions = self.max_position_embeddings
         _need(positions is None or (_integer(positions) and positions >= 1), "--max-position-embeddings",
               "max_position_embeddings", positions, "an integer >= 1")
@@ -154,4 +164,56 @@ def parse_lora(text: str | None) -> LoraSpec | None:
     return LoraSpec(r=int(args.get("r", 16)), alpha=int(args.get("alpha", 32)), dropout=float(dropout))
 
 
-__all__ = ["LoraSpec", "RopeSpec", "Stage", "TrainSpec", "parse_lora", "parse_rope", "parse_stages"]
+def _stages(value: Any) -> tuple[Stage, ...]:
+    return value if isinstance(value, tuple) else parse_stages(str(value))
+
+
+def _rope(value: Any) -> RopeSpec | None:
+    return parse_rope(value) if isinstance(value, str) and value else value or None
+
+
+def _lora(value: Any) -> LoraSpec | None:
+    """`r=16,alpha=32` or a mapping of the same keys; None or empty: no LoRA."""
+    if isinstance(value, Mapping):
+        value = ",".join(f"{k}={v}" for k, v in value.items())
+    return parse_lora(value) if isinstance(value, str) or value is None else value
+
+
+def _float_text(value: Any) -> Any:
+    """A number written as text (YAML 1.1 reads `1e-3` as a string) as a float; anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _learning_rate(value: Any) -> Any:
+    """A float, as the sweep always made it (an integer 1 is 1.0: the spec's digest stays what it was)."""
+    value = _float_text(value)
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# the text forms of TrainSpec's fields (as `harness train` and sweep YAML write them), parsed before the type check
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "stages": _stages, "rope": _rope, "lora": _lora, "report_to": lambda value: parse_report_to(value, "report_to"),
+    "learning_rate": _learning_rate, "weight_decay": _float_text, "warmup_ratio": _float_text, "max_grad_norm": _float_text,
+}
+# TrainSpec's fields that no option sets, and why (tests/harness/test_cli_config_parity.py checks it)
+NO_OPTION = {"extra": "free-form notes kept in train_spec.json (its digest); no command sets them"}
+# `harness train` options that are no TrainSpec field, and why
+OPTION_ONLY = {"output": "where the model is written, not how it is trained: `train`'s argument (a sweep picks its stage's)"}
+
+
+def load_train_spec(settings: Mapping[str, Any], source: str = "", fixed: Mapping[str, Any] | None = None) -> TrainSpec:
+    """`settings` (TrainSpec's fields by name, in their text or typed forms: `stages: "2k:300"`, `rope: "yarn:4"`,
+    `lora: "r=16"`) as a `TrainSpec`; an unknown or ill-typed field is named with its value. `fixed` fields are the
+    caller's (a sweep's base model and each variant's data)."""
+    from harness.core.configfile import load_dataclass
+
+    return load_dataclass(TrainSpec, settings, source, PARSERS, fixed)
+
+
+__all__ = ["LR_SCHEDULERS", "LoraSpec", "RopeSpec", "Stage", "TrainSpec", "load_train_spec", "parse_lora", "parse_rope",
+           "parse_stages"]

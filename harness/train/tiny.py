@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.core.models.store import publish
+from harness.core.records import BuiltModelManifest, write_atomic
 
 CONFIG: dict[str, Any] = {
     "hidden_size": 64,
@@ -96,8 +97,8 @@ def build_random(target: Path) -> None:
     def save(tmp: Path) -> None:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        manifest = {"name": "tiny-random", "version": BUILD_VERSION, "seed": SEED, "config": CONFIG, "vocab_size": VOCAB_SIZE, "trained": False}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        extra = {"seed": SEED, "config": CONFIG, "vocab_size": VOCAB_SIZE, "trained": False}
+        BuiltModelManifest("tiny-random", BUILD_VERSION, extra).write(tmp / "manifest.json")
 
     publish(target, save)
 
@@ -140,9 +141,7 @@ def build_trained(target: Path) -> None:
         from harness.core.backends.hf import load_tokenizer
 
         records = retrieval_records(load_tokenizer(str(base)), TRAIN_EXAMPLES, TRAIN_SEED)
-        tmp = data.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
-        tmp.replace(data)
+        write_atomic(data, "".join(json.dumps(r) + "\n" for r in records))
     spec = TrainSpec(model=str(base), data=str(data), stages=tuple(Stage(n, steps) for n, steps in TRAIN_STAGES),
                      learning_rate=TRAIN_LR, warmup_ratio=0.01, save_steps=2000, seed=SEED)
     trained = train(spec, work / "run")
@@ -155,9 +154,9 @@ def build_trained(target: Path) -> None:
         config = json.loads((tmp / "config.json").read_text())
         config["max_position_embeddings"] = TRAIN_LENGTH
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        manifest = {"name": "tiny", "version": BUILD_VERSION, "trained": True, "base": "tiny-random", "examples": TRAIN_EXAMPLES,
-                    "length": TRAIN_LENGTH, "stages": TRAIN_STAGES, "lr": TRAIN_LR}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        extra = {"trained": True, "base": "tiny-random", "examples": TRAIN_EXAMPLES, "length": TRAIN_LENGTH,
+                 "stages": TRAIN_STAGES, "lr": TRAIN_LR}
+        BuiltModelManifest("tiny", BUILD_VERSION, extra).write(tmp / "manifest.json")
         (tmp / "train_manifest.json").write_text((trained / "manifest.json").read_text())
 
     publish(target, save)

@@ -21,18 +21,20 @@ import shutil
 import time
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import HarnessError
 from harness.core.outputs import ensure_dir, lock_output
 from harness.core.provenance import environment
+from harness.core.records import TrainManifest, write_atomic
 from harness.core.redaction import redact
-from harness.core.types import SCHEMA_VERSION
-from harness.core.userfiles import read_json_object
 from harness.tracking import require_trackers
 from harness.train.data import Example, PrepStats, data_digest, pack, prepare, read_records, real_token_share
 from harness.train.rope import rope_parameters, scaled_max_positions
 from harness.train.spec import Stage, TrainSpec
+
+if TYPE_CHECKING:
+    import torch
 
 MANIFEST = "manifest.json"
 
@@ -58,7 +60,7 @@ def _output_lock(output: Path) -> AbstractContextManager[object]:
 
 def _train(spec: TrainSpec, output: Path) -> Path:
     manifest = _claim(output, spec)
-    if manifest.get("finished"):
+    if manifest.finished:
         print(f"{output}: already trained with this spec and data; nothing to do")
         return output
     from harness.core.backends import parse_model_spec
@@ -75,12 +77,12 @@ def _train(spec: TrainSpec, output: Path) -> Path:
             started = time.perf_counter()
             stats = run_stage(spec, stage, previous, tokenizer, records, stage_dir)
             stats["seconds"] = round(time.perf_counter() - started, 1)
-            manifest["stages"][str(index)] = {"length": stage.length, "steps": stage.steps, "theta": stage.theta, **stats}
-            _write_json(output / MANIFEST, manifest)
+            manifest.stages[str(index)] = {"length": stage.length, "steps": stage.steps, "theta": stage.theta, **stats}
+            manifest.write(output / MANIFEST)
         previous = str(final)
     _publish(Path(previous), output)
-    manifest["finished"] = True
-    _write_json(output / MANIFEST, manifest)
+    manifest.finished = True
+    manifest.write(output / MANIFEST)
     return output
 
 
@@ -159,7 +161,7 @@ def load_model(path: str, spec: TrainSpec, stage: Stage) -> Any:
         lora = LoraConfig(r=spec.lora.r, lora_alpha=spec.lora.alpha, lora_dropout=spec.lora.dropout,
                           target_modules="all-linear", modules_to_save=list(spec.lora.modules_to_save),
                           task_type="CAUSAL_LM")
-        model = get_peft_model(model, lora)  # type: ignore[assignment]
+        return get_peft_model(model, lora)
     return model
 
 
@@ -215,7 +217,8 @@ def build_dataset(examples: list[Example], tokenizer: Any, spec: TrainSpec, stag
         flatten = DataCollatorWithFlattening(return_position_ids=True, separator_id=-100)
 
         def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:
-            return flatten([example for item in batch for example in item["examples"]])
+            features: dict[str, Any] = flatten([example for item in batch for example in item["examples"]])
+            return features
 
         return ListDataset(items), collate, real_token_share(lengths, bins, stage.length)
     rows: list[dict[str, Any]] = [{"input_ids": e.input_ids, "labels": e.labels} for e in examples]
@@ -227,7 +230,7 @@ def build_dataset(examples: list[Example], tokenizer: Any, spec: TrainSpec, stag
 
 def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpec, stage: Stage, stage_dir: Path) -> Any:
     import torch
-    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers import Trainer, TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
     cuda = torch.cuda.is_available()
     args = TrainingArguments(
@@ -258,7 +261,8 @@ def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpe
     class StageTrainer(Trainer):
         """`Trainer` with a per-sequence loss option (each example's mean, then the mean of those)."""
 
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
+        def compute_loss(self, model: torch.nn.Module, inputs: dict[str, torch.Tensor | Any], return_outputs: bool = False,
+                         num_items_in_batch: torch.Tensor | int | None = None) -> torch.Tensor | tuple[torch.Tensor, Any]:
             if spec.loss_normalization == "token":
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             return per_sequence_loss(model, inputs, return_outputs)
@@ -267,7 +271,8 @@ def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpe
         """Log the loss at every checkpoint (and so at the last step, which is always saved): the log
         history a resume restores then covers every step up to the checkpoint (see `stage_loss`)."""
 
-        def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                        **kwargs: Any) -> TrainerControl:
             if control.should_save:
                 control.should_log = True
             return control
@@ -279,7 +284,7 @@ def make_trainer(model: Any, dataset: ListDataset, collator: Any, spec: TrainSpe
     return trainer
 
 
-def per_sequence_loss(model: Any, inputs: dict[str, Any], return_outputs: bool = False) -> Any:
+def per_sequence_loss(model: Any, inputs: dict[str, Any], return_outputs: bool = False) -> torch.Tensor | tuple[torch.Tensor, Any]:
     """Mean over examples of each example's mean token loss (examples found by position-id restarts)."""
     import torch
     import torch.nn.functional as F
@@ -305,27 +310,19 @@ def per_sequence_loss(model: Any, inputs: dict[str, Any], return_outputs: bool =
 
 # -- bookkeeping ----------------------------------------------------------------------------------
 
-def _claim(output: Path, spec: TrainSpec) -> dict[str, Any]:
-    """Load or start the manifest; refuse an output that holds another spec or other data."""
+def _claim(output: Path, spec: TrainSpec) -> TrainManifest:
+    """Load or start the manifest (`harness.core.records.TrainManifest`); refuse an output that holds another
+    spec or other data."""
     path = output / MANIFEST
     digest = data_digest(spec.data)
     if path.exists():
-        manifest = read_json_object(path, "training manifest")
-        if manifest.get("spec_digest") != spec.digest() or manifest.get("data_digest") != digest:
+        manifest = TrainManifest.read(path)
+        if manifest.spec_digest != spec.digest() or manifest.data_digest != digest:
             raise HarnessError(f"{output} holds a training run with another spec or other data; choose another --output")
         return manifest
-    manifest = {
-        "version": SCHEMA_VERSION,
-        "base_model": spec.model,
-        "data": spec.data,
-        "data_digest": digest,
-        "spec": spec.to_dict(),
-        "spec_digest": spec.digest(),
-        "environment": environment(),
-        "stages": {},
-        "finished": False,
-    }
-    _write_json(path, manifest)
+    manifest = TrainManifest(base_model=spec.model, data=spec.data, data_digest=digest, spec=spec.to_dict(),
+                             spec_digest=spec.digest(), environment=environment())
+    manifest.write(path)
     _write_json(output / "train_spec.json", spec.to_dict())
     return manifest
 
@@ -344,6 +341,4 @@ def _report(stage: Stage, prep: PrepStats) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(redact(data), indent=2, sort_keys=True, default=str) + "\n")  # manifests hold no key
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(redact(data), indent=2, sort_keys=True, default=str) + "\n")  # manifests hold no key

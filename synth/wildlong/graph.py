@@ -96,7 +96,8 @@ def graph_stats(graph: nx.Graph, seed: int = 0) -> dict[str, Any]:
 
 
 def to_json(graph: nx.Graph) -> dict[str, Any]:
-    return nx.node_link_data(graph, edges="edges")
+    data: dict[str, Any] = nx.node_link_data(graph, edges="edges")
+    return data
 
 
 def from_json(data: dict[str, Any]) -> nx.Graph:

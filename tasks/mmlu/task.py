@@ -7,7 +7,9 @@ group score); the macro mean over subjects is beside it. No chat template (lm-ev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
+from typing import Sequence
 
 from harness.core.errors import HarnessError
 from harness.core.resources import toml_beside
@@ -15,6 +17,7 @@ from harness.core.types import Sample, sample_id
 from harness.tasks.base import Counter, Metric, Task
 from harness.tasks.data import TaskOptions
 from harness.tasks.mmlu.data import HELD_OUT, LETTERS, Question, load_subject
+from harness.tasks.options import Options
 
 DEFAULT_SHOTS = 5
 
@@ -37,15 +40,22 @@ def prompt_for(subject: str, shots: tuple[Question, ...], q: Question) -> str:
     return description + "\n\n".join([*examples, question_text(q)])
 
 
+@dataclass(frozen=True)
+class MmluOptions(Options):
+    """MMLU's `--task-args`: the shot count (`num_fewshot`, 0-5) and the data (`mmlu`: a jsonl file or a
+    folder in the original CSV layout; else `<data dir>/mmlu`, the packaged copy, the hub)."""
+
+    num_fewshot: int = DEFAULT_SHOTS
+    mmlu: str | None = None
+
+    def check(self) -> None:
+        if not 0 <= self.num_fewshot <= 5:
+            raise HarnessError(f"bad --task-args num_fewshot={self.num_fewshot}: MMLU's dev split has 5 examples per subject")
+
+
 def shots_of(options: TaskOptions) -> int:
-    value = options.args.get("num_fewshot", DEFAULT_SHOTS)
-    try:
-        shots = int(value)
-    except (TypeError, ValueError):
-        raise HarnessError(f"bad --task-args num_fewshot={value!r}: expected an integer") from None
-    if not 0 <= shots <= 5:
-        raise HarnessError(f"bad --task-args num_fewshot={shots}: MMLU's dev split has 5 examples per subject")
-    return shots
+    """The shot count the task args ask for (checked)."""
+    return MmluOptions.parse(options.args).num_fewshot
 
 
 def make_sample(subject: str, options: TaskOptions, counter: Counter, length: int, index: int, seed: int) -> Sample:
@@ -66,14 +76,15 @@ def make_sample(subject: str, options: TaskOptions, counter: Counter, length: in
     )
 
 
-def accuracy(output: str, targets: object) -> float:
+def accuracy(output: str, targets: Sequence[str]) -> float:
     """100 when the most likely choice is the answer."""
-    return 100.0 * (output == targets[0])  # type: ignore[index]
+    return 100.0 * (output == targets[0])
 
 
 def mmlu_task(subject: str, options: TaskOptions) -> Task:
     """One MMLU subject (lm-eval's `mmlu_<subject>`)."""
-    shots = shots_of(options)
+    own = MmluOptions.parse(options.args)
+    shots = own.num_fewshot
     load = partial(load_subject, options, subject)
     return Task(
         name=f"mmlu_{subject}",
@@ -91,4 +102,5 @@ def mmlu_task(subject: str, options: TaskOptions) -> Task:
         data_digest=lambda: load().digest,
         data_source=lambda: load().origin,
         short=True,
+        options=own,
     )

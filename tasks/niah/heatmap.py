@@ -6,45 +6,67 @@ Drawn like the reference (Depth Percent on y, Token Limit on x, red -> yellow ->
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from harness.core.lengths import format_length
-from harness.core.types import ScoredSample
+from harness.core.types import NeedleDepths, ScoredSample, needle_depths_of
 
 COLORS = ["#F0496E", "#EBB839", "#0CD79F"]  # the reference notebook's red, yellow, green
 
 
-def needle_depth(meta: dict[str, Any], bin_size: float = 10.0) -> float | None:
-    """The depth (0-100) a heatmap draws a sample at, whichever needle generator wrote `meta`.
+DEPTH_BIN = 10.0  # heatmap rows: RULER's random needle depths to the nearest 10% (grid depths kept exactly)
 
-    The classic niah writes `depth`, a point of its grid, kept exactly; RULER's niah tasks write
-    `depths`, one per needle drawn at random: the first needle's, to the nearest `bin_size`.
-    None when the sample has no needle depth.
+
+def heatmap_depth(depths: NeedleDepths | None, bin_size: float = DEPTH_BIN) -> float | None:
+    """The depth (0-100) a heatmap draws a sample at, from its typed needle depths.
+
+    A grid point (classic niah) is kept exactly; depths drawn at random (RULER's niah tasks, one per
+    needle) are drawn at the first needle's, to the nearest `bin_size`. None without needles.
     """
-    if meta.get("depth") is not None:
-        return float(meta["depth"])
-    depths = meta.get("depths")
-    if isinstance(depths, (list, tuple)) and depths:
-        return float(bin_size * round(float(depths[0]) / bin_size))
-    return None
+    if depths is None or not depths.depths:
+        return None
+    first = float(depths.depths[0])
+    return first if depths.grid else float(bin_size * round(first / bin_size))
+
+
+def needle_depth(meta: dict[str, Any], bin_size: float = DEPTH_BIN) -> float | None:
+    """`heatmap_depth` of the needle depths a persisted sample's `meta` holds (either generator's layout)."""
+    return heatmap_depth(needle_depths_of(meta), bin_size)
+
+
+@dataclass(frozen=True)
+class NeedleGrid:
+    """Mean score per (depth, length): rows `depths`, columns `lengths`, None where a cell has no sample."""
+
+    depths: list[float]
+    lengths: list[int]
+    means: list[list[float | None]]
+
+    def to_dict(self, digits: int = 2) -> dict[str, Any]:
+        """{"depths", "lengths", "scores"[depth][length]} as results.json records it (means rounded)."""
+        scores = [[None if v is None else round(v, digits) for v in row] for row in self.means]
+        return {"depths": self.depths, "lengths": self.lengths, "scores": scores}
+
+
+def needle_grid(points: Iterable[tuple[NeedleDepths | None, int, float]]) -> NeedleGrid:
+    """The one heatmap builder (the NIAH report and the boards): (needle depths, length, score) per
+    sample into mean scores per heatmap depth and length; samples without needles are left out."""
+    cells: dict[tuple[float, int], list[float]] = defaultdict(list)
+    for depths, length, score in points:
+        depth = heatmap_depth(depths)
+        if depth is not None:
+            cells[(depth, length)].append(score)
+    rows = sorted({d for d, _ in cells})
+    lengths = sorted({length for _, length in cells})
+    means = [[sum(v) / len(v) if (v := cells.get((d, length))) else None for length in lengths] for d in rows]
+    return NeedleGrid(rows, lengths, means)
 
 
 def grid(records: list[ScoredSample]) -> dict[str, Any]:
     """{"depths", "lengths", "scores"[depth][length]} with None where a cell has no sample."""
-    cells: dict[tuple[float, int], list[float]] = defaultdict(list)
-    for record in records:
-        depth = needle_depth(record.meta)
-        if depth is not None:
-            cells[(depth, record.length)].append(record.score)
-    depths = sorted({d for d, _ in cells})
-    lengths = sorted({length for _, length in cells})
-    scores = [
-        [round(sum(cells[(d, length)]) / len(cells[(d, length)]), 2) if cells.get((d, length)) else None
-         for length in lengths]
-        for d in depths
-    ]
-    return {"depths": depths, "lengths": lengths, "scores": scores}
+    return needle_grid((r.needle_depths, r.length, r.score) for r in records).to_dict()
 
 
 def draw(data: dict[str, Any], title: str, path: Path) -> None:

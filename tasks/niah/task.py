@@ -12,15 +12,16 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from harness.core.errors import HarnessError
 from harness.core.resources import toml_beside
-from harness.core.types import Message, Prompt, Sample
-from harness.tasks.base import Counter, JudgeSpec, Metric, Task
+from harness.core.types import Message, NeedleDepths, Prompt, Sample
+from harness.tasks.base import Counter, JudgeSpec, Metric, Task, prompt_budget
 from harness.tasks.data import TaskOptions
+from harness.tasks.options import Options
 from harness.tasks.ruler.haystacks import check_essay, essay_source, load_essay, sentence_starts_below
 from harness.tasks.ruler.scoring import string_match_all
 from harness.tasks.sizing import Layout, costs_of, fit_layout, insert_layout, to_sample, unit_sequence
@@ -43,41 +44,65 @@ class NiahSpec:
     depths: tuple[float, ...]
 
 
-def depth_grid(options: TaskOptions) -> tuple[float, ...]:
+@dataclass(frozen=True)
+class NiahOptions(Options):
+    """NIAH's `--task-args`: the depth grid (`depths`, else `depth_steps` evenly spaced), the needle,
+    its question and answer phrases, and the essay folder (`haystack_dir`, else `<data dir>/pg_essays`)."""
+
+    shared: ClassVar[frozenset[str]] = frozenset({"haystack_dir"})
+
+    depths: tuple[float, ...] | None = None
+    depth_steps: int = DEFAULT_DEPTH_STEPS
+    needle: str = ""
+    question: str | None = None
+    answers: tuple[str, ...] | None = None
+    haystack_dir: str | None = None
+
+    @classmethod
+    def convert(cls, key: str, value: Any) -> Any:
+        if key == "depths":
+            entries = value if isinstance(value, (list, tuple)) else str(value).split(";")
+            return tuple(_number(d, "depths") for d in entries)
+        if key == "answers":  # "a;b" or a list; empty: the template's
+            answers = tuple(value.split(";")) if isinstance(value, str) else tuple(str(a) for a in value or ())
+            return answers if value else None
+        if key == "depth_steps" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise HarnessError(f"bad --task-args depth_steps={value!r}: expected an integer")
+        return super().convert(key, value)
+
+    def check(self) -> None:
+        if self.depths is None and self.depth_steps < 1:
+            raise HarnessError(f"--depth-steps {self.depth_steps}: must be at least 1")
+        for value in depth_grid(self):
+            if not 0 <= value <= 100:
+                raise HarnessError(f"depth {value} is outside 0-100")
+
+
+def depth_grid(options: NiahOptions) -> tuple[float, ...]:
     """`--depths 0,25,50` or `--depth-steps N` (N evenly spaced depths in [0, 100])."""
-    given = options.args.get("depths")
-    if given is not None:
-        values = [_number(d, "depths") for d in (given if isinstance(given, (list, tuple)) else str(given).split(";"))]
-    else:
-        steps = options.args.get("depth_steps", DEFAULT_DEPTH_STEPS)
-        if not isinstance(steps, int) or isinstance(steps, bool):
-            raise HarnessError(f"bad --task-args depth_steps={steps!r}: expected an integer")
-        if steps < 1:
-            raise HarnessError(f"--depth-steps {steps}: must be at least 1")
-        values = [float(v) for v in np.round(np.linspace(0, 100, steps), 2)] if steps > 1 else [50.0]
-    for value in values:
-        if not 0 <= value <= 100:
-            raise HarnessError(f"depth {value} is outside 0-100")
-    return tuple(values)
+    if options.depths is not None:
+        return options.depths
+    steps = options.depth_steps
+    return tuple(float(v) for v in np.round(np.linspace(0, 100, steps), 2)) if steps > 1 else (50.0,)
 
 
-def _number(value: object, name: str) -> float:
+def _number(value: Any, name: str) -> float:
     try:
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     except (TypeError, ValueError):
         raise HarnessError(f"bad --task-args {name} entry {value!r}: expected a number from 0 to 100") from None
 
 
-def spec_for(kind: str, options: TaskOptions) -> NiahSpec:
+def spec_for(kind: str, options: NiahOptions) -> NiahSpec:
     base = templates()[kind]
     needles = base["needles"] if kind == "multi" else [base["needle"]]
-    if options.args.get("needle"):
-        needles = [str(options.args["needle"])]
-    answers = options.args.get("answers") or base["answers"]
+    if options.needle:
+        needles = [options.needle]
+    answers = options.answers or base["answers"]
     if isinstance(answers, str):
         answers = answers.split(";")
-    return NiahSpec(tuple(needles), str(options.args.get("question", base["question"])), tuple(answers),
-                    depth_grid(options))
+    question = options.question if options.question is not None else base["question"]
+    return NiahSpec(tuple(needles), str(question), tuple(answers), depth_grid(options))
 
 
 def needle_depths(depth: float, count: int) -> list[float]:
@@ -116,9 +141,9 @@ def make_sample(spec: NiahSpec, options: TaskOptions, task: str, counter: Counte
             k = bisect_right(tokens_before, total * d / 100) - 1
             positions.append(starts[k] if k >= 0 else 0)
         inserts = sorted(zip(positions, spec.needles), key=lambda p: p[0])
-        return insert_layout(units, n, inserts, costs, {"depth": depth, "needle_depths": targets})
+        return insert_layout(units, n, inserts, costs, depths=NeedleDepths(tuple(targets), grid=True))
 
-    fitted = fit_layout(counter, render, "", build, " ", length - MAX_NEW_TOKENS, min_units=0,
+    fitted = fit_layout(counter, render, "", build, " ", prompt_budget(MAX_NEW_TOKENS, length), min_units=0,
                         first_guess=(length * 3) // 4, what=f"{task} at length {length}", check_key=task)
     meta = {"question": spec.question, "needles": list(spec.needles), "haystack": essay.digest}
     return to_sample(task, length, index, seed, render, "", fitted, spec.answers, meta)
@@ -149,7 +174,8 @@ def parse_rating(reply: str) -> float | None:
 
 def niah_task(name: str, kind: str, options: TaskOptions | None = None) -> Task:
     options = options or TaskOptions()
-    spec = spec_for(kind, options)
+    own = NiahOptions.parse(options.args)
+    spec = spec_for(kind, own)
     from harness.tasks.niah.heatmap import grid_report
 
     return Task(
@@ -164,4 +190,5 @@ def niah_task(name: str, kind: str, options: TaskOptions | None = None) -> Task:
         report=partial(grid_report, name),
         check=partial(check_essay, options, name),
         data_source=partial(essay_source, options, name),
+        options=own,
     )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Sequence, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Required, Sequence, TypedDict, TypeVar
 
 import numpy as np
 
 from harness.core.errors import HarnessError
 from harness.core.resources import toml_beside
 from harness.core.types import Prompt, Sample
-from harness.tasks.base import Counter
+from harness.tasks.base import Counter, prompt_budget
 from harness.tasks.budget import Fitted
 from harness.tasks.data import TaskOptions
+from harness.tasks.options import Options, one_of
 from harness.tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
 
 T = TypeVar("T")
@@ -21,7 +23,17 @@ T = TypeVar("T")
 DEPTHS = [int(d) for d in np.round(np.linspace(0, 100, num=40, endpoint=True))]
 
 
-def templates() -> dict[str, Any]:
+class Template(TypedDict, total=False):
+    """One family's table in `templates.toml` (`needle` only for niah, `document` only for qa)."""
+
+    tokens_to_generate: Required[int]
+    template: Required[str]
+    answer_prefix: Required[str]
+    needle: str
+    document: str
+
+
+def templates() -> dict[str, Template]:
     """RULER's templates, read from `templates.toml` beside this file."""
     return toml_beside(__file__, "templates.toml")
 
@@ -36,12 +48,35 @@ def sample_rng(task: str, length: int, index: int, seed: int) -> random.Random:
 PLACEMENTS = ("ruler", "per_sample")
 
 
+@dataclass(frozen=True)
+class EssayOptions(Options):
+    """A row on the essay haystack: its folder (`haystack_dir`, else `<data dir>/pg_essays`)."""
+
+    shared: ClassVar[frozenset[str]] = frozenset({"haystack_dir"})
+
+    haystack_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class PlacementOptions(Options):
+    """fwe: how words are ordered (`placement`: ruler | per_sample)."""
+
+    placement: str = PLACEMENTS[0]
+
+    def check(self) -> None:
+        one_of("placement", self.placement, PLACEMENTS)
+
+
+@dataclass(frozen=True)
+class QAOptions(PlacementOptions):
+    """qa: document order (`placement`) and the QA source file (`data`, else `<data dir>/<squad|hotpotqa>.json`)."""
+
+    data: str | None = None
+
+
 def placement(options: TaskOptions) -> str:
     """The `placement` task arg, checked (default "ruler")."""
-    value = str(options.args.get("placement", PLACEMENTS[0]))
-    if value not in PLACEMENTS:
-        raise HarnessError(f"bad --task-args placement={value!r}: expected one of {', '.join(PLACEMENTS)}")
-    return value
+    return PlacementOptions.parse(options.args).placement
 
 
 def fixed_shuffle(items: list[T], seed: int) -> list[T]:
@@ -69,7 +104,7 @@ def build_sample(
     meta: dict[str, Any],
 ) -> Sample:
     """Fit `build` to the length (prompt + RULER's tokens_to_generate) and wrap it as a Sample."""
-    budget = length - int(templates()[family]["tokens_to_generate"])
+    budget = prompt_budget(int(templates()[family]["tokens_to_generate"]), length)
     fitted = fit_layout(
         counter, render, answer_prefix, build, sep, budget, min_units, first_guess,
         what=f"{task} at length {length}", check_key=task,

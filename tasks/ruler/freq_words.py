@@ -17,10 +17,9 @@ from dataclasses import asdict, astuple, dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import zeta
 
 from harness.core.types import Sample
-from harness.tasks.base import Counter
+from harness.tasks.base import Counter, prompt_budget
 from harness.tasks.data import TaskOptions
 from harness.tasks.ruler.common import (
     build_sample,
@@ -48,7 +47,7 @@ def make_fwe_sample(config: FreqWordsConfig, options: TaskOptions, task: str, co
                     index: int, seed: int) -> Sample:
     """One fwe sample of at most `length` tokens including RULER's tokens_to_generate."""
     spec = templates()["freq_words_extraction"]
-    budget = length - int(spec["tokens_to_generate"])
+    budget = prompt_budget(int(spec["tokens_to_generate"]), length)
     build, vocab = _words(config, options, task, counter, length, index, seed)
     weights = _weights(config, len(vocab))
     min_units = int(np.ceil(1 / weights[min(3, len(weights) - 1)])) + 1
@@ -74,6 +73,8 @@ def make_fwe_sample(config: FreqWordsConfig, options: TaskOptions, task: str, co
 
 def _weights(config: FreqWordsConfig, size: int) -> np.ndarray:
     """Zipf frequencies of ranks 1..size: k^-alpha / zeta(alpha)."""
+    from scipy.special import zeta  # scipy costs ~0.3 s to import: only when a fwe sample is made
+
     return np.asarray(np.arange(1, size + 1, dtype=np.float64) ** -config.alpha / zeta(config.alpha))
 
 
@@ -83,7 +84,7 @@ def _words(config: FreqWordsConfig, options: TaskOptions, task: str, counter: Co
     spec = templates()["freq_words_extraction"]
     costs = costs_of(counter)
     rng = sample_rng(task, length, index, seed)
-    budget = length - int(spec["tokens_to_generate"])
+    budget = prompt_budget(int(spec["tokens_to_generate"]), length)
     size = budget // 50 if config.vocab_size == -1 else config.vocab_size
     vocab = ["".join(rng.choices(string.ascii_lowercase, k=config.coded_wordlen)) for _ in range(size)]
     while len(set(vocab)) < size:

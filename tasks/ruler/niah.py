@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from harness.core.errors import HarnessError
 from harness.core.prompt import TokenCosts
-from harness.core.types import Sample
+from harness.core.types import NeedleDepths, Sample
 from harness.tasks.base import Counter
 from harness.tasks.data import TaskOptions
 from harness.tasks.ruler.common import DEPTHS, build_sample, sample_rng, templates
@@ -85,7 +85,7 @@ def make_niah_sample(config: NiahConfig, options: TaskOptions, task: str, counte
             starts = sentence_starts_below(essay, n)
             positions = [starts[int(len(starts) * d / 100)] if int(len(starts) * d / 100) < len(starts) else n
                          for d in depths]
-            return insert_layout(units, n, list(zip(positions, needles)), costs, {"depths": depths})
+            return insert_layout(units, n, list(zip(positions, needles)), costs, depths=NeedleDepths(tuple(depths)))
 
         sep, guess, extra = " ", (length * 3) // 4, {"haystack_digest": essay.digest}
     else:
@@ -97,8 +97,8 @@ def make_niah_sample(config: NiahConfig, options: TaskOptions, task: str, counte
         def build(n: int) -> Layout:
             layout_rng = random.Random(layout_seed)
             positions = sorted(layout_rng.sample(range(n), len(needles)))
-            depths = [round(100.0 * p / max(n, 1), 1) for p in positions]
-            return insert_layout(units, n, list(zip(positions, needles)), costs, {"depths": depths})
+            depths = tuple(round(100.0 * p / max(n, 1), 1) for p in positions)
+            return insert_layout(units, n, list(zip(positions, needles)), costs, depths=NeedleDepths(depths))
 
         sep, guess, extra = "\n", max(len(needles), length // 24), {}
 

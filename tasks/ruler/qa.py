@@ -22,7 +22,7 @@ import numpy as np
 
 from harness.core.prompt import TokenCosts
 from harness.core.types import Sample
-from harness.tasks.base import Counter
+from harness.tasks.base import Counter, prompt_budget
 from harness.tasks.budget import Fitted
 from harness.tasks.data import TaskOptions
 from harness.tasks.ruler.common import fixed_shuffle, placement, ruler_memo, sample_rng, step_down_fit, templates
@@ -59,7 +59,7 @@ def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: C
     """One qa sample of at most `length` tokens including RULER's tokens_to_generate."""
     spec = templates()["qa"]
     data = load_qa(config.dataset, options)
-    budget = length - int(spec["tokens_to_generate"])
+    budget = prompt_budget(int(spec["tokens_to_generate"]), length)
     draw = _draw(config, options, task, counter, length, index, seed)
     prefix, what = spec["answer_prefix"], f"{task} at length {length}"
     if placement(options) == "per_sample":
@@ -152,11 +152,12 @@ def _glue_costs(costs: TokenCosts, data: QAData) -> np.ndarray:
     key = ("qa_glue", data.digest)
     if key not in costs.memo:
         costs.memo[key] = np.array(costs.of(["\n" + d + SEP + "Document" for d in data.docs]), dtype=np.int64)
-    return costs.memo[key]
+    glue: np.ndarray = costs.memo[key]
+    return glue
 
 
-def _best_fit(counter: Counter, render, prefix: str, layout, chosen: list[int], order: list[int],  # type: ignore[no-untyped-def]
-              fitted: Fitted[Layout], doc_costs: np.ndarray, budget: int) -> Fitted[Layout]:
+def _best_fit(counter: Counter, render: Callable[[str], str], prefix: str, layout: Callable[[list[int]], Layout],
+              chosen: list[int], order: list[int], fitted: Fitted[Layout], doc_costs: np.ndarray, budget: int) -> Fitted[Layout]:
     """Add the largest distractors that still fit the remaining slack (a few rounds) after the
     `chosen` documents of the fit; `order` is every document."""
     costs = costs_of(counter)

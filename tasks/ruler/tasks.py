@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 from harness.tasks.base import Metric, SampleFactory, Task
 from harness.tasks.data import DataSource, TaskOptions
-from harness.tasks.ruler.common import placement, templates
+from harness.tasks.options import Options
+from harness.tasks.ruler.common import EssayOptions, PlacementOptions, QAOptions, placement, templates
 from harness.tasks.ruler.common_words import CommonWordsConfig, make_cwe_sample
 from harness.tasks.ruler.freq_words import FreqWordsConfig, make_fwe_sample
 from harness.tasks.ruler.haystacks import check_essay, essay_source
@@ -50,7 +51,7 @@ METRICS: dict[str, Metric] = {
 
 
 def _factory(family: str, config: Any, options: TaskOptions, name: str) -> SampleFactory:
-    makers: dict[str, Callable[..., Any]] = {
+    makers: dict[str, Callable[[], SampleFactory]] = {
         "niah": lambda: partial(make_niah_sample, config, options, name),
         "variable_tracking": lambda: partial(make_vt_sample, config, name),
         "common_words_extraction": lambda: partial(make_cwe_sample, config, name),
@@ -78,10 +79,22 @@ def _data_source(family: str, config: Any, options: TaskOptions, name: str) -> C
     return None
 
 
+def options_type(family: str, config: Any) -> type[Options]:
+    """The options a row reads: the essay folder, document or word placement and the QA file, or none."""
+    if family == "niah" and config.haystack == "essay":
+        return EssayOptions
+    if family == "qa":
+        return QAOptions
+    if family in PLACED:
+        return PlacementOptions
+    return Options
+
+
 def ruler_task(name: str, options: TaskOptions | None = None) -> Task:
     """The registered RULER task `name`."""
     family, config = ROWS[name]
     options = options or TaskOptions()
+    own = options_type(family, config).parse(options.args)
     placed = {"placement": placement(options)} if family in PLACED else {}
     return Task(
         name=name,
@@ -93,4 +106,5 @@ def ruler_task(name: str, options: TaskOptions | None = None) -> Task:
         data_source=_data_source(family, config, options, name),
         params={"benchmark": "ruler", "family": family, "generator_version": ROW_VERSIONS.get(name, GENERATOR_VERSION),
                 **asdict(config), **placed},
+        options=own,
     )

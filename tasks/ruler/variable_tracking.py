@@ -95,7 +95,8 @@ def _icl_example(counter: Counter, config: VariableTrackingConfig, seed: int) ->
             min_units=hops + 1, first_guess=ICL_LENGTH // 24, what="vt in-context example",
         )
         costs.memo[key] = render(fitted.value.materialize()) + prefix + " " + " ".join(names[0]) + "\n"
-    return costs.memo[key]
+    example: str = costs.memo[key]
+    return example
 
 
 def _plain(counter: Counter) -> Counter:

@@ -181,25 +181,27 @@ def test_cli_lm_eval_spellings_and_python_api_give_the_same_run(tiny_path, tmp_p
 
 
 def test_api_and_cli_take_the_same_arguments() -> None:
-    """`evaluate`'s parameters are `EvalArgs`' fields with the same defaults, and every one is a flag of `harness eval`."""
+    """`evaluate`'s parameters are `harness eval`'s flags with the same defaults (`--log_samples`, a no-op, aside);
+    both become one `EvalConfig` (tests/harness/test_cli_config_parity.py checks the flags against its fields)."""
     import inspect
-    from dataclasses import MISSING, fields
 
     from typer.models import OptionInfo
 
-    from harness.api import EvalArgs, evaluate
+    from harness import EvalArgs
+    from harness.api import evaluate
     from harness.cli import eval_command
+    from harness.runner import EvalConfig
 
+    assert EvalArgs is EvalConfig
     params = inspect.signature(evaluate).parameters
-    args = {f.name: (f.default if f.default is not MISSING else inspect.Parameter.empty) for f in fields(EvalArgs)}
-    assert {name: p.default for name, p in params.items()} == args
-    cli = {name: p.default for name, p in inspect.signature(eval_command).parameters.items()}
-    assert set(args) <= set(cli)
-    for name, default in args.items():  # the CLI's defaults are the API's (strings where the CLI reads strings)
-        if default is inspect.Parameter.empty:
+    cli = inspect.signature(eval_command).parameters
+    assert set(params) == set(cli) - {"log_samples"}
+    for name, param in params.items():
+        if param.default is inspect.Parameter.empty:  # model and tasks: required (the command says so itself)
             continue
-        assert isinstance(cli[name], OptionInfo)
-        assert cli[name].default == default, name
+        option = cli[name].default
+        assert isinstance(option, OptionInfo)
+        assert option.default == param.default, name
 
 
 @pytest.mark.parametrize(("args", "expect"), [

@@ -9,24 +9,26 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import HarnessError
+from harness.core.types import NeedleDepths
 from harness.leaderboards.collect import Run, build
 from harness.leaderboards.config import parse_board
 from harness.leaderboards.page import page
 from harness.leaderboards.render import baseline_json, markdown, terminal, to_csv
+from harness.tasks.niah.heatmap import needle_grid
 
 EVIL = '<script>alert("x")</script>'
 
 
 def run(variant: str, right: dict[int, int], n: int = 30) -> Run:
     """A niah_single_1 run: `right[length]` of `n` samples scored 100, with needle depths."""
-    samples, depths, results = {}, {}, {}
+    samples, points, results = {}, [], {}
     for length, correct in right.items():
         scores = {f"s{length}-{i}": (100.0 if i < correct else 0.0) for i in range(n)}
         samples[("niah_single_1", length)] = scores
-        for i, score in enumerate(scores.values()):
-            depths.setdefault(("niah_single_1", length, float(10 * (i % 3))), []).append(score)
+        points += [(NeedleDepths((10 * (i % 3),)), length, score) for i, score in enumerate(scores.values())]
         results[str(length)] = {"score": 100.0 * correct / n, "n": n, "stderr": 1.0}
-    return Run(variant, {"results": {"niah_single_1": results}, "groups": {}}, samples, {"data": {"note": EVIL}}, depths)
+    return Run(variant, {"results": {"niah_single_1": results}, "groups": {}}, samples, {"data": {"note": EVIL}},
+               {"niah_single_1": needle_grid(points)})
 
 
 def board(columns=None, baseline="control"):
@@ -107,3 +109,26 @@ def test_the_page_in_headless_chromium(tmp_path: Path) -> None:
         assert tab.title() == f"demo {EVIL}"  # shown as text, not run
         browser.close()
     assert problems == []
+
+
+def test_the_template_escapes_as_html_escape_does() -> None:
+    """The page is a jinja2 template with autoescape; its escaping stays `html.escape`'s (`'` as `&#x27;`, where
+    markupsafe writes `&#39;`), so a page renders byte for byte as before for the same board."""
+    from html import escape
+
+    name = """it's "x" & <y>"""
+    built = build(parse_board({"name": name, "sweep": name, "baseline": "control", "columns": [{"task": "niah_single_1"}]},
+                              "board.yaml"), [run("control", {512: 25}), run(name, {512: 20})], {})
+    html = page(built)
+    assert name not in html and "&#39;" not in html
+    assert f"<title>{escape(name)}</title>" in html and f"<code>{escape(name)}</code>" in html
+    assert f'<tr><td data-value="{escape(name)}">{escape(name)}</td>' in html and f"<summary>{escape(name)}</summary>" in html
+    assert html.startswith('<!doctype html><html lang="en"><head>') and html.endswith("</script></body></html>\n")
+
+
+def test_the_page_is_the_same_bytes_every_time() -> None:
+    """The plots carry no date and their SVG ids come from a fixed salt, so a board rebuilt from the same runs is
+    the same file (a page can be compared by hash)."""
+    first = page(board())
+    assert "<svg" in first and "dc:date" not in first
+    assert page(board()) == first

@@ -7,10 +7,12 @@ import pytest
 
 import harness.leaderboards.write as write
 from harness.core.errors import HarnessError
+from harness.core.types import NeedleDepths
 from harness.leaderboards.collect import Board, Run, build
 from harness.leaderboards.config import parse_board
 from harness.leaderboards.page import page, plain
 from harness.leaderboards.write import BOARD_FILES, write_board
+from harness.tasks.niah.heatmap import needle_grid
 
 # Each would be parsed as mathtext: drawn as math, or (the last three) failing the whole page.
 MATH_NAMES = ["$x$", "cost $5 vs $6", r"$\frac{$", "$$", r"$\bad{$ and $", r"a\$b$", "_underscore"]
@@ -19,9 +21,10 @@ TASK = "needle$_{1}$"  # task names reach the plots too (titles)
 
 def _run(variant: str, task: str = TASK, n: int = 6) -> Run:
     samples = {(task, length): {f"{variant}-{length}-{i}": float(100 * (i % 2)) for i in range(n)} for length in (512, 1024)}
-    depths = {(task, length, float(d)): [100.0, 0.0] for length in (512, 1024) for d in (0, 50)}
+    points = [(NeedleDepths((float(d),), grid=True), length, score) for length in (512, 1024) for d in (0, 50)
+              for score in (100.0, 0.0)]
     results = {"results": {task: {str(length): {"score": 50.0, "n": n, "stderr": 1.0} for length in (512, 1024)}}, "groups": {}}
-    return Run(variant, results, samples, {}, depths)
+    return Run(variant, results, samples, {}, {task: needle_grid(points)})
 
 
 def _board(variants: list[str], task: str = TASK) -> Board:

@@ -77,7 +77,7 @@ def test_hub_datasets_record_id_config_commit_split_and_fingerprint(tmp_path: Pa
     cache = f"/c/datasets/org___bench/qasper/0.0.0/{COMMIT}/bench-test.arrow"
     rows = [{"context": "c", "input": "i", "answers": ["a"]}]
     source = DocSource("Bench", "bench", lambda name: f"{name}.jsonl",
-                       lambda name: FakeHubDataset(rows, name, "test", cache),
+                       lambda name, revision: FakeHubDataset(rows, name, "test", cache),
                        (("context", str), ("input", str), ("answers", list)), hub_id="org/bench")
     loaded = source.load(TaskOptions(), "qasper")
     assert loaded.origin.record() == {"source": "hub", "location": f"org/bench:qasper@{COMMIT}", "split": "test",

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from harness.core.backends.base import Backend
 from harness.core.errors import HarnessError
 from harness.core.registry import Registry, unknown_name
 
-BACKENDS: Registry[type[Backend]] = Registry("backend")
+
+class BackendClass(Protocol):
+    """What `load_backend` builds a backend with: a backend class, called with the model and its options."""
+
+    def __call__(self, model: str, /, **options: Any) -> Backend: ...
+
+
+BACKENDS: Registry[BackendClass] = Registry("backend")
 BACKENDS.register("hf", "harness.core.backends.hf:HFBackend")
 BACKENDS.register("openai", "harness.core.backends.openai:OpenAIBackend")
 BACKENDS.register("vllm", "harness.core.backends.vllm:VLLMBackend")
@@ -59,4 +66,4 @@ def load_backend(spec: str, **kwargs: Any) -> Backend:
     """Instantiate the backend for `spec` with backend-specific keyword arguments."""
     parsed = parse_model_spec(spec)
     cls = BACKENDS.get(parsed.backend)
-    return cls(parsed.model, **kwargs)  # type: ignore[call-arg]
+    return cls(parsed.model, **kwargs)

@@ -134,7 +134,7 @@ class HFBackend(Backend):
             self.model = AutoModelForCausalLM.from_pretrained(os.path.expanduser(model), **load_kwargs)
         except (OSError, ValueError, ImportError) as error:
             raise HarnessError(f"could not load model {model!r}: {str(error).splitlines()[0]}") from error
-        self.model.to(device)  # type: ignore[arg-type]
+        self.model.to(device)  # type: ignore[arg-type]  # transformers types `to` through a decorator that loses `self`
         self.model.eval()
         self.device = device
         # loglikelihood: the key/value cache of the last shared prompt prefix (few-shot examples)

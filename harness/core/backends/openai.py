@@ -183,8 +183,8 @@ class OpenAIBackend(Backend):
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             results = list(pool.map(lambda item: self._call(fn, item), items))
         failures = [r for r in results if isinstance(r, RequestFailure)]
-        if not failures:
-            return results  # type: ignore[return-value]  # no failure: every result is an answer
+        if not failures:  # every result is an answer
+            return [r for r in results if not isinstance(r, RequestFailure)]
         abort = None
         if any(f.reason == REFUSED for f in failures):
             abort = (f"lost the OpenAI-compatible server at {self.where} for model {self.model_name!r} "
@@ -213,7 +213,7 @@ class OpenAIBackend(Backend):
                     messages = messages[:-1]
             data = reply_object(self.client.chat.completions.with_raw_response.create(
                 model=self.model_name,
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,  # type: ignore[arg-type]  # openai types turns as one TypedDict per role; ours are plain dicts
                 max_tokens=request.max_tokens,
                 temperature=request.temperature,
                 seed=seed,

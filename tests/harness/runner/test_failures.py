@@ -22,7 +22,7 @@ from harness.results import Result, failed_samples, sample_rows
 from harness.runner import EvalConfig, evaluate, latest_records
 from harness.runner.samples_log import SampleLog
 from tests.fakes import ScriptedBackend
-from tests.harness.backends.faulty_server import FaultyServer
+from tests.harness.core.backends.faulty_server import FaultyServer
 from tests.tasks.mmlu.test_mmlu import write_csv_layout
 
 

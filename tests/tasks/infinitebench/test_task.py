@@ -28,7 +28,7 @@ def test_completion_style_uses_the_base_model_template(ib_dir, tokenizer) -> Non
     task = get_task("infinitebench_passkey", TaskOptions(data_dir=ib_dir))
     sample = task.make_sample(PromptFormat(tokenizer, chat=False), 100_000, 0, 42)
     assert isinstance(sample.prompt, str) and sample.prompt.endswith("What is the pass key?\n\nThe pass key is")
-    assert sample.meta["truncated_from"] == 0 and sample.targets[0].isdigit()
+    assert sample.truncated_from == 0 and sample.targets[0].isdigit()
 
 
 def test_chat_style_has_the_system_message_and_math_calc_example(ib_dir, chat_tokenizer) -> None:
@@ -51,7 +51,7 @@ def test_prompts_fit_each_length_and_generation_is_capped(ib_dir, tokenizer) -> 
         new_tokens = task.max_new_tokens_for(sample)
         assert new_tokens == min(1200, length // 2)
         assert fmt.count(sample.prompt) + new_tokens <= length
-        assert sample.meta["truncated_from"] > length - new_tokens
+        assert sample.truncated_from > length - new_tokens
         assert sample.prompt.startswith("Summarize the book below.") and sample.prompt.endswith("Summary:")
 
 
@@ -116,14 +116,14 @@ def test_hub_rows_are_used_when_no_local_files(monkeypatch, tokenizer) -> None:
 
     calls = []
 
-    def fake_load(hub_id, features=None, split=None):
-        calls.append((hub_id, split))
+    def fake_load(hub_id, features=None, split=None, revision=None):
+        calls.append((hub_id, split, revision))
         rows = [{**r, "answer": [str(a) for a in r["answer"]], "options": []} for r in infinitebench_rows("code_run", 2)]
         return datasets.Dataset.from_list(rows, features=features)
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load)
     task = get_task("infinitebench_code_run", TaskOptions())
-    assert task.size() == 2 and calls == [("xinrongzhang2022/InfiniteBench", "code_run")]
+    assert task.size() == 2 and calls == [("xinrongzhang2022/InfiniteBench", "code_run", None)]  # no pinned revision yet: the hub's main
     sample = task.make_sample(PromptFormat(tokenizer, chat=False), 4096, 0, 42)
     assert sample.targets == ("4",) and task.score(sample, "The value of func_1(3) is 4") == 100.0
     assert len(calls) == 1  # loaded once per process

@@ -34,7 +34,7 @@ def test_prompt_is_the_dataset_template_truncated_in_the_middle(lb_dir, tokenize
     sample = task.make_sample(fmt, 512, 2, 42)
     assert sample.prompt.startswith("Answer the question based on the given passages.")
     assert sample.prompt.endswith("Question: What did the falcon carry?\nAnswer:")
-    assert fmt.count(sample.prompt) + 32 <= 512 and sample.meta["truncated_from"] > 480
+    assert fmt.count(sample.prompt) + 32 <= 512 and sample.truncated_from > 480
 
 
 def test_buckets() -> None:

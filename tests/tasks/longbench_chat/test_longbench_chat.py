@@ -31,7 +31,7 @@ def test_judge_prompt_uses_the_benchmarks_files(shared_data, tmp_path, tokenizer
     options = TaskOptions(data_dir=shared_data, args={"longbench_chat": str(write_cases(tmp_path / "cases.json"))})
     task = get_task("longbench_chat", options)
     sample = task.make_sample(PromptFormat(tokenizer, chat=False), 1024, 0, 42)
-    assert sample.meta["truncated_from"] > 0 and sample.prompt.endswith("Question 0?")
+    assert sample.truncated_from > 0 and sample.prompt.endswith("Question 0?")
     messages = task.judge.prompt(sample, "My answer.")
     assert messages[0] == {"role": "system", "content": "You're a good assistant at evaluating the quality of texts."}
     user = messages[1]["content"]

@@ -9,7 +9,7 @@ from harness.judge import Judge
 from harness.runner import EvalConfig, evaluate
 from harness.tasks import get_task
 from harness.tasks.data import TaskOptions
-from harness.tasks.niah.task import depth_grid, needle_depths, parse_rating
+from harness.tasks.niah.task import NiahOptions, depth_grid, needle_depths, parse_rating
 from tests.fakes import ScriptedBackend
 
 NEEDLE = "The best thing to do in San Francisco is eat a sandwich and sit in Dolores Park on a sunny day."
@@ -27,7 +27,8 @@ def test_grid_samples_fit_and_place_the_needle(chat, chat_tokenizer, shared_data
     fmt = PromptFormat.create(chat_tokenizer, chat)
     for length in (1024, 4096):
         samples = task.samples(fmt, length, task.num_samples, seed=1)
-        assert [s.meta["depth"] for s in samples] == [0.0, 25.0, 50.0, 75.0, 100.0]
+        assert [s.needle_depths.depths[0] for s in samples if s.needle_depths] == [0.0, 25.0, 50.0, 75.0, 100.0]
+        assert all(s.needle_depths and s.needle_depths.grid for s in samples)
         positions = []
         for sample in samples:
             exact = fmt.count(sample.prompt, sample.answer_prefix)
@@ -50,9 +51,10 @@ def test_multi_needle_depths_follow_the_reference() -> None:
 
 
 def test_depth_options() -> None:
-    assert depth_grid(TaskOptions(args={"depths": [0, 50, 100]})) == (0.0, 50.0, 100.0)
-    assert depth_grid(TaskOptions(args={"depth_steps": 3})) == (0.0, 50.0, 100.0)
-    assert len(depth_grid(TaskOptions())) == 11
+    assert depth_grid(NiahOptions.parse({"depths": [0, 50, 100]})) == (0.0, 50.0, 100.0)
+    assert depth_grid(NiahOptions.parse({"depths": "0;50;100"})) == (0.0, 50.0, 100.0)
+    assert depth_grid(NiahOptions.parse({"depth_steps": 3})) == (0.0, 50.0, 100.0)
+    assert len(depth_grid(NiahOptions())) == 11
 
 
 @pytest.mark.parametrize("reply,score", [("Rating: [[7]]", 70.0), ("[[10]]", 100.0), ("I'd say 3.", 30.0),

@@ -99,7 +99,7 @@ def test_variable_tracking_chain_and_example(chat_tokenizer) -> None:
 def test_essay_needles_sit_at_sentence_boundaries(chat_tokenizer, ruler_data) -> None:
     fmt = PromptFormat.create(chat_tokenizer, "off")
     sample = get_task("niah_multikey_1", TaskOptions(data_dir=ruler_data)).samples(fmt, 4096, 1, seed=9)[0]
-    assert len(sample.meta["depths"]) == 4
+    assert sample.needle_depths is not None and len(sample.needle_depths.depths) == 4
     for needle_start in [i for i in range(len(sample.prompt)) if sample.prompt.startswith("One of the special", i)]:
         before = sample.prompt[:needle_start].rstrip()
         assert before.endswith((".", "!", "?", '"', ")", "\n", "'")) or before.endswith("afterwards.")

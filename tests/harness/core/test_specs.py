@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.backend_options import FLAGS, backend_name, backend_options, merge_options, parse_batch_size
 from harness.core.errors import HarnessError
 from harness.core.limit import parse_limit, sample_count
+from harness.core.specs import FLAGS, backend_name, backend_options, merge_options, parse_batch_size
 from harness.lmeval_compat import check_gen_kwargs, resolve_model
 
 VALUES = {"base_url": ("http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"), "tokenizer": ("a/tok", "b/tok"),

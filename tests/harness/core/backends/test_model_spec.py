@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.backend_options import backend_name
 from harness.core.backends import split_spec
 from harness.core.errors import HarnessError
+from harness.core.specs import backend_name
 from tests.clirun import run_cli
 
 

@@ -101,3 +101,57 @@ def test_the_lock_checks_the_directory_first(tmp_path: Path) -> None:
     with pytest.raises(HarnessError) as error:
         lock_output(tmp_path / "afile")
     _one_line(error, "--output directory", "is a file")
+
+
+def test_the_holder_record_names_the_holder_and_a_refused_process_leaves_it(tmp_path: Path) -> None:
+    with lock_output(tmp_path / "out", "harness train"):
+        assert (tmp_path / "out" / LOCK_FILE).read_text() == f"{os.getpid()} harness train\n"
+        with pytest.raises(HarnessError) as error:
+            lock_output(tmp_path / "out", "harness synth run", "--out")
+        _one_line(error, f"another harness train (pid {os.getpid()})", "choose another --out")
+        assert (tmp_path / "out" / LOCK_FILE).read_text() == f"{os.getpid()} harness train\n"  # not truncated
+    assert (tmp_path / "out" / LOCK_FILE).exists()  # released, the file stays
+    with lock_output(tmp_path / "out", "harness eval"):  # the next holder's record replaces the old one
+        assert (tmp_path / "out" / LOCK_FILE).read_text() == f"{os.getpid()} harness eval\n"
+
+
+def test_a_lock_taken_in_one_thread_is_released_from_another(tmp_path: Path) -> None:
+    """`harness.api.prepare` may lock in one thread and `run` release in another: the lock is the process's."""
+    import threading
+
+    lock = lock_output(tmp_path / "out")
+    thread = threading.Thread(target=lock.release)
+    thread.start()
+    thread.join(60)
+    with lock_output(tmp_path / "out") as again:
+        assert again.holds(tmp_path / "out")
+
+
+@pytest.mark.parametrize("code", [errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS])
+def test_a_file_system_without_locks_runs_unlocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """Simulated: flock fails as on a file system without locks. No soft marker is left to lock the directory for good."""
+    import fcntl
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    lock = lock_output(tmp_path / "out")
+    assert not lock.holds(tmp_path / "out")
+    lock.release()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) in ([], [LOCK_FILE])
+
+
+def test_a_lock_file_that_cannot_be_opened_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulated: the lock file cannot be created (EROFS, as on a read-only mount that `os.access` missed)."""
+    real_open = os.open
+
+    def read_only(path: object, flags: int, *args: object) -> int:
+        if str(path).endswith(LOCK_FILE):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(HarnessError) as error:
+        lock_output(tmp_path / "out", "harness synth run", "--out")
+    _one_line(error, f"--out directory {tmp_path / 'out'} is not writable", "read-only file system")

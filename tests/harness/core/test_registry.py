@@ -1,7 +1,7 @@
 import pytest
 
 from harness.core.errors import HarnessError
-from harness.core.registry import Registry
+from harness.core.registry import Ref, Registry, ref
 
 
 def test_lazy_entry_is_imported_on_first_get() -> None:
@@ -15,8 +15,50 @@ def test_lazy_entry_is_imported_on_first_get() -> None:
 def test_collision_raises() -> None:
     reg: Registry[int] = Registry("thing")
     reg.register("a", 1)
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(HarnessError, match=r"thing 'a' is already registered \(1\); 2 cannot take the same name"):
         reg.register("a", 2)
+    reg.register("a", 1)  # the same entry again (a package installed twice) is no clash
+    reg.register("b", "os.path:join")
+    reg.register("b", "os.path:join")
+    with pytest.raises(HarnessError, match=r"'b' is already registered \(os.path:join\); os.path:split cannot"):
+        reg.register("b", "os.path:split")
+
+
+def test_a_lazy_entry_is_not_imported_until_asked_for(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    (tmp_path / "h5_lazy_probe.py").write_text("def make(name, options, scale=1):\n    return (name, options, scale)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg: Registry[object] = Registry("thing")
+    reg.register("plain", "h5_lazy_probe:make")
+    reg.register("bound", ref("h5_lazy_probe:make", "x", scale=3))
+    assert "h5_lazy_probe" not in sys.modules and reg.is_lazy("bound") and str(reg.entry("bound")) == "h5_lazy_probe:make('x', scale=3)"
+    assert reg.get("bound")("opts") == ("x", "opts", 3)  # type: ignore[operator]
+    assert "h5_lazy_probe" in sys.modules and not reg.is_lazy("bound")
+    assert reg.get("plain") is sys.modules["h5_lazy_probe"].make
+    assert Ref("h5_lazy_probe:make")("y", None) == ("y", None, 1)  # a Ref stands where a function is expected
+    monkeypatch.delitem(sys.modules, "h5_lazy_probe")
+
+
+def test_declaration_order_and_sorted_names() -> None:
+    reg: Registry[int] = Registry("thing")
+    for name, value in (("b", 1), ("a", 2), ("c", 3)):
+        reg.register(name, value)
+    assert list(reg) == ["b", "a", "c"] and reg.items() == [("b", 1), ("a", 2), ("c", 3)] and reg.values() == [1, 2, 3]
+    assert reg.names() == ["a", "b", "c"] and len(reg) == 3 and reg["a"] == 2 and "z" not in reg
+
+
+@pytest.mark.parametrize("target", ["no_colon", ":attr", "module:", ""])
+def test_a_malformed_lazy_entry_is_refused_when_declared(target: str) -> None:
+    with pytest.raises(HarnessError, match="is not of the form 'package.module:attr'"):
+        Registry[object]("thing").register("x", target)
+
+
+def test_a_lazy_entry_that_fails_to_import_raises_the_import_error() -> None:
+    reg: Registry[object] = Registry("thing")
+    reg.register("gone", "lc_harness_no_such_module:thing")
+    with pytest.raises(ModuleNotFoundError):
+        reg.get("gone")
 
 
 def test_unknown_name_suggests_close_matches() -> None:
@@ -66,7 +108,7 @@ def test_near_miss_names_get_did_you_mean(argv: list[str], suggestion: str, tmp_
 
     from tests.clirun import run_cli
 
-    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the repository: sweeps/ and leaderboards/ are here
+    monkeypatch.chdir(Path(__file__).resolve().parents[3])  # the repository: sweeps/ and leaderboards/ are here
     code, _, err = run_cli([a.replace("{tmp}", str(tmp_path)) for a in argv], capfd)
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err

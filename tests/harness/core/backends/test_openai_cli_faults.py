@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.backends.faulty_server import FaultyServer
+from tests.harness.core.backends.faulty_server import FaultyServer
 
 pytestmark = pytest.mark.slow
 HARNESS = [sys.executable, "-m", "harness"]

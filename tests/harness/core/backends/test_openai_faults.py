@@ -15,7 +15,7 @@ from harness.core.backends.base import GenerationRequest, LoglikelihoodRequest
 from harness.core.backends.failures import RequestFailure, RequestsFailed
 from harness.core.backends.openai import OpenAIBackend
 from harness.core.errors import HarnessError
-from tests.harness.backends.faulty_server import TRANSIENT_KINDS, FaultyServer
+from tests.harness.core.backends.faulty_server import TRANSIENT_KINDS, FaultyServer
 
 FAST = {"retry_base_s": 0.001, "timeout": 5}
 CHAT = GenerationRequest(text="unused", max_tokens=4, messages=({"role": "user", "content": "The value is: 42."},))

@@ -18,11 +18,12 @@ import yaml
 
 from harness.core.errors import HarnessError
 from harness.core.redaction import REDACTED, find_secrets, is_secret_key, redact, redact_text
+from harness.core.registry import Registry
 from harness.sweep.config import parse_sweep, read_sweep
 from harness.sweep.stages import RUNNERS, Stage, plan_variant, run_stage
 from tests.fakes_http import QuietJSONHandler
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # -- redact ------------------------------------------------------------------------------------------
 
@@ -227,7 +228,8 @@ def test_the_database_training_manifests_and_boards_redact_what_they_are_given(t
     _write_json(tmp_path / "manifest.json", {"spec": {"data": "https://user:hf_PLANTEDabcdefghijklmnopqrstu@hub/x"}})
     stage = tmp_path / "stages" / "synth-1" / "data"
     stage.mkdir(parents=True)
-    (stage / "manifest.json").write_text(json.dumps({"generator_base_url": secret["base_url"]}))  # written before redaction
+    # written before redaction
+    (stage / "manifest.json").write_text(json.dumps({"plugin": "echo", "config": {}, "generator_base_url": secret["base_url"]}))
     shown = _manifest(tmp_path, {"kind": "synth", "stages": [{"id": "synth-1", "kind": "synth"}]})
     assert shown["data"]["generator_base_url"] == f"http://{REDACTED}@h/v1"
     assert _leaks(tmp_path, stage) == []
@@ -386,6 +388,13 @@ def _cases(port: int, tiny: str, inputs: Path) -> list[tuple[str, list[str], int
     ]
 
 
+def _echo_registry() -> tuple[Registry[Any], dict[str, str]]:
+    """The installed-plugin registry with only the test's echo plugin in it."""
+    found: Registry[Any] = Registry("synth plugin")
+    found.register("echo", _echo_plugin())
+    return found, {}
+
+
 def test_planted_secrets_reach_the_server_and_no_file_or_output(port: int, tiny_path: Path, tmp_path: Path, monkeypatch,
                                                                  capsys) -> None:
     inputs, work, cache = tmp_path / "inputs", tmp_path / "work", tmp_path / "cache"
@@ -396,7 +405,7 @@ def test_planted_secrets_reach_the_server_and_no_file_or_output(port: int, tiny_
     monkeypatch.setenv("HARNESS_DB", str(cache / "results.db"))
     monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.setattr("harness.synth.plugin.discover", lambda: ({"echo": _echo_plugin()}, {}))
+    monkeypatch.setattr("harness.synth.plugin.registry", _echo_registry)
     failures = []
     for where, command, expected, authorization in _cases(port, str(tiny_path), inputs):
         FakeOpenAI.seen.authorizations.clear()
