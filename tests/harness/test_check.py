@@ -42,6 +42,7 @@ def cli(capfd: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedPr
     return subprocess.CompletedProcess(args, code, out, err)
 
 
+@pytest.mark.slow
 def test_planted_regression_fails_and_noise_passes(tmp_path: Path) -> None:
     baseline = write_run(tmp_path / "base", right=30)
     planted = write_run(tmp_path / "planted", right=30, flip=tuple(range(10)))  # 10 right answers now wrong: -25 points

@@ -78,6 +78,7 @@ def test_errors_are_one_clear_line(tiny_path, args: list[str], message: str) -> 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback() -> None:
     result = run("--debug", "eval", "--model", "./missing/model", "--tasks", "niah_single_1")
     assert result.returncode != 0 and "Traceback" in result.stderr

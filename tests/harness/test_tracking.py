@@ -134,6 +134,7 @@ def test_commands_refuse_a_missing_tracker_before_writing(tiny_path: Path, tmp_p
 # -- W&B logging (a recording stand-in) ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_eval_logs_the_scores_it_wrote_to_wandb(fake_wandb: FakeWandb, tiny_path: Path, tmp_path: Path) -> None:
     from harness import evaluate
 

@@ -112,6 +112,7 @@ def test_a_short_document_does_not_repeat_a_question(tmp_path) -> None:
     assert stats["dropped"] == {"the same question and answer twice in a conversation": 2}
 
 
+@pytest.mark.slow
 def test_a_million_word_record(tmp_path) -> None:
     docs = [doc(f"m{i}", 250_000) for i in range(4)]
     stats = _run(tmp_path, {"small_chunk_tokens": 50_000, "small_per_medium": 5, "target_tokens": 1_000_000,

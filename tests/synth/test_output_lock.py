@@ -78,6 +78,7 @@ def test_a_second_writer_is_refused_while_the_first_runs_and_a_rerun_after_it_fi
     assert stats["records"] == 3 and (out / "data.jsonl").read_bytes() == written
 
 
+@pytest.mark.slow
 def test_harness_synth_run_in_another_process_is_refused_with_one_line(tmp_path: Path, tiny_path: Path) -> None:
     """The real command while another process holds `--out`: exit 2, one line naming the directory and the
     holder, no traceback, nothing written."""

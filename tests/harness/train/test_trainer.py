@@ -122,6 +122,7 @@ class _Killed(Exception):
     """Stands for a kill right after a checkpoint was written."""
 
 
+@pytest.mark.slow
 def test_a_resumed_stage_records_the_loss_of_the_whole_stage(tiny_path, data_file, tmp_path, monkeypatch, capsys) -> None:
     """20 steps log every 2; the kill comes after checkpoint-9 (not a logging step), so the resumed
     `train()` alone would report the mean of steps 10-20 only."""

@@ -51,6 +51,7 @@ def test_the_builder_means_each_cell() -> None:
     assert (grid.depths, grid.lengths, grid.means) == ([0.0, 50.0], [1024, 2048], [[50.0, None], [None, 100.0]])
 
 
+@pytest.mark.slow
 def test_a_board_over_classic_and_ruler_needles_draws_each_heatmap(tokenizer, shared_data, tmp_path) -> None:
     """Real samples (the writers' own fields) through results.json and samples/ into the board; the board's
     classic-niah grid is the one the NIAH report wrote into results.json."""
