@@ -149,6 +149,49 @@ def _exit_on_failed_samples(result: Result, out: Path) -> None:
         raise typer.Exit(1)
 
 
+@app.command("noise")
+def noise_command(
+    model: str = typer.Option(..., "--model", help="the checkpoint, as `harness eval --model` takes it"),
+    tasks: str = typer.Option(..., "--tasks", help="comma-separated tasks or groups"),
+    lengths: str = typer.Option("4k", help="comma-separated context lengths: 4k,8k, plain integers, or max"),
+    eval_seeds: int = typer.Option(3, "--eval-seeds", help="K evaluation seeds (>= 2): --seed, --seed + 1, ..., each a new draw of samples"),
+    seed: int = typer.Option(42, help="the first evaluation seed"),
+    limit: Optional[str] = typer.Option(None, "--limit", help="samples per task and length (or a fraction), in every run"),
+    output: Optional[Path] = typer.Option(None, "--output", help="OUT: the runs go to OUT/seed-<s>, the summary to OUT/noise.json "
+                                          "(default runs/noise/<model>-<tasks>-<lengths>); reruns resume"),
+    alpha: float = typer.Option(0.05, help="significance level of the minimum detectable effect (power 80%)"),
+    batch_size: Optional[str] = typer.Option(None, "--batch-size", help="batch size (default 1), or 'auto'"),
+    chat_template: Optional[str] = typer.Option(None, "--chat-template", help="auto (the default), on or off"),
+    model_args: Optional[str] = typer.Option(None, "--model-args", help="backend arguments k=v,... (dtype, device, base_url, ...)"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="openai backend: API base URL"),
+    tokenizer: Optional[str] = typer.Option(None, "--tokenizer", help="openai backend: tokenizer path or hub id for counting"),
+    device: Optional[str] = typer.Option(None, "--device", help="local models: torch device, e.g. cuda:0"),
+    data_dir: Optional[Path] = typer.Option(None, envvar="HARNESS_DATA_DIR", help="where tasks find data files"),
+    task_args: Optional[str] = typer.Option(None, help="task arguments k=v,..."),
+    judge: Optional[str] = typer.Option(None, help="score judged tasks with this model (same specs as --model)"),
+    judge_model_args: Optional[str] = typer.Option(None, help="judge backend arguments k=v,..."),
+    judge_base_url: Optional[str] = typer.Option(None, help="openai judge: API base URL"),
+    judge_tokenizer: Optional[str] = typer.Option(None, help="openai judge: tokenizer path or hub id"),
+    db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database (SQLite): one row per run"),
+) -> None:
+    """The suite's own noise floor: evaluate one checkpoint under K evaluation seeds (different sample draws);
+    per cell the SD across seeds and the minimum detectable effect (MDE) of a comparison -> OUT/noise.json."""
+    flags = dict(locals())  # `harness eval`'s flags by name (harness.api), with eval_seeds and alpha
+    from harness.noise import NOISE_FILE, noise_table, run_noise
+
+    try:
+        done = run_noise(flags, progress=lambda line: typer.echo(line, err=True))
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted: finished samples are saved; rerun the same command to continue", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(noise_table(done.record))
+    typer.echo(f"\n{len(done.record.seeds)} evaluation seeds -> {done.output / NOISE_FILE}")
+    if done.failed:
+        typer.echo(f"warning: {done.failed} samples failed (no answer after retries; left out of the scores): "
+                   "rerun the same command to retry them", err=True)
+        raise typer.Exit(1)
+
+
 @app.command("train")
 def train_command(
     model: str = typer.Option(..., help="base model: checkpoint path, hub id or built-in name"),
@@ -382,7 +425,7 @@ def synth_stats(out: Path = typer.Argument(..., help="an output directory of `ha
 def sweep(
     config: Path = typer.Argument(..., help="sweep YAML: variants x base model x train spec x eval suite"),
     executor: str = typer.Option("local", help="local (this machine) or ray (a Ray cluster; local instance by default)"),
-    jobs: int = typer.Option(1, help="local: variants run at a time (a process pool)"),
+    jobs: int = typer.Option(1, help="local: variants (replicates of variants) run at a time (a process pool)"),
     address: Optional[str] = typer.Option(None, help="ray: cluster address (default: start a local instance)"),
     output: Optional[Path] = typer.Option(None, help="sweep directory (default runs/sweeps/NAME)"),
     only: Optional[str] = typer.Option(None, help="run only these variants (comma-separated names)"),
@@ -403,9 +446,10 @@ def sweep(
     summary = run_sweep(settings, root, executor, jobs, address, [n.strip() for n in only.split(",")] if only else None)
     rows = []
     for name, variant in summary["variants"].items():
-        ran = sum(1 for s in variant["stages"] if s["status"] == "done" and not s["cached"])
-        reused = sum(1 for s in variant["stages"] if s["cached"])
-        rows.append([name, variant["status"], ran, reused, variant["error"] or ""])
+        stages = [s for replicate in variant["replicates"] for s in replicate["stages"]]  # a shared stage counted once
+        ran = {s["id"] for s in stages if s["status"] == "done" and not s["cached"]}
+        reused = {s["id"] for s in stages if s["cached"]} - ran
+        rows.append([name, variant["status"], len(ran), len(reused), variant["error"] or ""])
     typer.echo(tabulate(rows, headers=["variant", "status", "stages run", "reused", "error"]))
     typer.echo(f"{summary['stages_run']} stages run in {summary['seconds']} s -> {root / 'sweep.json'}")
     if tracked is not None:  # the finished variants' scores, after sweep.json is written
@@ -444,34 +488,43 @@ def check(
     baseline: Path = typer.Option(..., help="a results.json (or its run directory), or a board's baseline.json (with --row)"),
     row: Optional[str] = typer.Option(None, help="the baseline.json row (variant) to compare with"),
     max_drop: float = typer.Option(2.0, help="points a cell may drop before it can fail"),
-    alpha: float = typer.Option(0.05, help="significance level a drop must reach to fail"),
+    alpha: float = typer.Option(0.05, help="family-wise significance level: the chance of any false regression in the check"),
+    correction: str = typer.Option("holm", help="adjustment of the p-values over all cells: holm, bh or none"),
+    require_power: bool = typer.Option(False, "--require-power", help="exit 2 when a cell cannot see a --max-drop drop "
+                                       "(its minimum detectable effect at 80% power is larger)"),
 ) -> None:
-    """Exit 1 when a cell drops by more than --max-drop and the drop is significant at --alpha, or
-    when the run lacks a cell (task x length) of the baseline."""
+    """Exit 1 when a cell drops by more than --max-drop and the drop is significant at --alpha after
+    --correction over all cells, or when the run lacks a cell (task x length) of the baseline. Warn (and
+    with --require-power exit 2) when a cell's minimum detectable effect exceeds --max-drop."""
     import math
 
     from tabulate import tabulate
 
-    from harness.check import cells_of_results, compare, load_baseline, resolve_results
+    from harness.check import HEADERS, cells_of_results, compare, load_baseline, power_warning, resolve_results, table_rows
     from harness.core.lengths import format_length
+    from harness.core.stats.multiple import check_correction
 
     if not 0 < alpha < 1:
         raise HarnessError(f"--alpha {alpha}: must be in (0, 1)")
     if not (math.isfinite(max_drop) and max_drop >= 0):
         raise HarnessError(f"--max-drop {max_drop}: must be a finite number >= 0")
+    check_correction(correction, "--correction")
     base_cells = load_baseline(baseline, row)
-    verdicts, missing = compare(base_cells, cells_of_results(resolve_results(run)), max_drop, alpha)
-    rows = [[v.task, format_length(v.length), f"{v.baseline:.2f}", f"{v.run:.2f}", f"{v.diff:+.2f}", f"{v.p_value:.3g}", v.test,
-             "REGRESSION" if v.regression else "ok" if v.diff >= -max_drop else "drop, not significant"] for v in verdicts]
-    rows += [[task, format_length(length), f"{base_cells[(task, length)]['score']:.2f}", "-", "", "", "", "MISSING"]
-             for task, length in missing]
-    typer.echo(tabulate(rows, headers=["task", "length", "baseline", "run", "diff", "p", "test", "verdict"]))
-    failed = [v for v in verdicts if v.regression]
-    if failed:
-        typer.echo(f"{len(failed)} regression(s): drop > {max_drop} points at p < {alpha}", err=True)
-    if missing:
-        typer.echo(f"{len(missing)} of {len(base_cells)} baseline cells missing from the run (no score): "
-                   + ", ".join(f"{task} at {format_length(length)}" for task, length in missing), err=True)
-    if failed or missing:
+    done = compare(base_cells, cells_of_results(resolve_results(run)), max_drop, alpha, correction)
+    typer.echo(tabulate(table_rows(done, base_cells, format_length), headers=HEADERS, disable_numparse=True,
+                        colalign=["left", "left", *["right"] * 6, "left", "left"]))
+    for verdict in done.underpowered:
+        typer.echo(power_warning(verdict, done, format_length), err=True)
+    cells = f"{len(done.verdicts)} cell" + ("" if len(done.verdicts) == 1 else "s")
+    family = f"adjusted p < {alpha} ({correction} over {cells})"
+    if done.regressions:
+        typer.echo(f"{len(done.regressions)} regression(s): drop > {max_drop} points at {family}", err=True)
+    if done.missing:
+        typer.echo(f"{len(done.missing)} of {len(base_cells)} baseline cells missing from the run (no score): "
+                   + ", ".join(f"{task} at {format_length(length)}" for task, length in done.missing), err=True)
+    if done.regressions or done.missing:
         raise typer.Exit(1)
-    typer.echo(f"no regression in {len(verdicts)} cells (max drop {max_drop} points, alpha {alpha})")
+    typer.echo(f"no regression in {cells}: none dropped more than {max_drop} points at {family}")
+    if done.underpowered and require_power:
+        typer.echo(f"{len(done.underpowered)} cell(s) cannot see a {max_drop}-point drop (--require-power)", err=True)
+        raise typer.Exit(2)

@@ -4,7 +4,8 @@
 name: tiny-demo
 sweep: runs/sweeps/tiny-demo     # a `harness sweep` directory (relative to the working directory)
 baseline: control                # the variant every row is compared with (paired tests, deltas)
-alpha: 0.05                      # significance level of the marks
+alpha: 0.05                      # significance level of the marks (after the correction)
+correction: holm                 # holm (default) | bh | none: how the board's many tests are corrected
 columns:                         # a task or a group, at some or all of its evaluated lengths
   - {task: niah_single_1}
   - {group: ruler, lengths: [512, 1k], avg: true}
@@ -22,6 +23,7 @@ from harness.core.errors import HarnessError
 from harness.core.lengths import parse_lengths
 from harness.core.pathnames import safe_component
 from harness.core.registry import Registry, unknown_field, unknown_name
+from harness.core.stats.multiple import check_correction
 
 BOARD_DIR = Path(__file__).parent
 
@@ -44,6 +46,7 @@ class BoardConfig:
     alpha: float
     columns: tuple[Column, ...]
     source: str
+    correction: str = "holm"  # harness.core.stats.multiple.CORRECTIONS
 
 
 def _column(raw: Any, index: int, source: str) -> Column:
@@ -64,9 +67,10 @@ def _column(raw: Any, index: int, source: str) -> Column:
 
 
 def parse_board(data: dict[str, Any], source: str) -> BoardConfig:
-    unknown = sorted(set(data) - {"name", "sweep", "baseline", "alpha", "columns"})
+    fields = ("name", "sweep", "baseline", "alpha", "correction", "columns")
+    unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise unknown_field(source, unknown[0], ("name", "sweep", "baseline", "alpha", "columns"))
+        raise unknown_field(source, unknown[0], fields)
     for key in ("name", "sweep", "columns"):
         if key not in data:
             raise HarnessError(f"{source}: '{key}' is required")
@@ -75,8 +79,9 @@ def parse_board(data: dict[str, Any], source: str) -> BoardConfig:
     alpha = data.get("alpha", 0.05)
     if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise HarnessError(f"{source}: alpha = {alpha!r} must be between 0 and 1")
+    correction = check_correction(data.get("correction", "holm"), f"{source}: correction")
     return BoardConfig(str(data["name"]), Path(str(data["sweep"])), data.get("baseline"), float(alpha),
-                       tuple(_column(c, i, source) for i, c in enumerate(data["columns"])), source)
+                       tuple(_column(c, i, source) for i, c in enumerate(data["columns"])), source, correction)
 
 
 def boards() -> Registry[Path]:

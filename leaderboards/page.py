@@ -1,5 +1,6 @@
-"""The static HTML page of a board: a sortable table (scores with their intervals and p-values on
-hover, ▲/▼ for significant differences), per-length score curves per variant, needle heatmaps
+"""The static HTML page of a board: a sortable table (scores with their intervals, replicates, training-seed
+SD, raw and adjusted p-values and MDE on hover, ▲/▼ for differences significant after the board's correction,
+an MDE row below), per-length score curves per variant, needle heatmaps
 (depth x length) per variant, and each row's data, training and evaluation manifests. One file,
 no network: the page is the jinja2 template `templates/board.html.j2`, plots are inline SVG drawn
 with matplotlib; every user-supplied string is escaped, for HTML (the template's autoescape, through
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.core.lengths import format_length
 from harness.leaderboards.collect import Board, Cell
-from harness.leaderboards.render import footer, mark
+from harness.leaderboards.render import CORRECTIONS, column_mde, footer, interval_text, mark, mde_text
 
 if TYPE_CHECKING:
     import jinja2
@@ -49,14 +50,20 @@ def _cell(cell: Cell | None, alpha: float, delta: bool) -> dict[str, str] | None
     if cell is None or cell.score is None:
         return None
     value = f"{cell.score:+.1f}" if delta else f"{cell.score:.1f}"
-    tip = [f"n={cell.n}"]
-    if cell.low is not None and cell.high is not None:
-        tip.append(f"95% CI [{cell.low:.1f}, {cell.high:.1f}]")
+    tip = [f"n={cell.n}", f"replicates={cell.replicates}"]
+    interval = interval_text(cell)
+    if interval != "-":
+        tip.append(f"95% CI {interval}")
+    if cell.train_sd is not None:
+        tip.append(f"training-seed SD {cell.train_sd:.1f}")
     if cell.p_value is not None:
-        tip.append(f"vs baseline {cell.diff:+.1f}, p={cell.p_value:.3g} ({cell.test})")
+        tip.append(f"vs baseline {cell.diff:+.1f}, p={cell.p_value:.3g}, adjusted p={cell.p_adjusted:.3g} ({cell.test})")
+    if cell.mde is not None:
+        tip.append(f"MDE {mde_text(cell.mde)}")
     sign = mark(cell, alpha)
     css = "up" if sign == "▲" else "down" if sign == "▼" else ""
-    return {"value": repr(cell.score), "css": css, "tip": "; ".join(tip), "text": value + sign}
+    spread = f" ±{cell.train_sd:.1f}" if cell.train_sd is not None else ""
+    return {"value": repr(cell.score), "css": css, "tip": "; ".join(tip), "text": value + sign + spread}
 
 
 def _rows(board: Board) -> list[dict[str, Any]]:
@@ -86,8 +93,9 @@ def curves(board: Board) -> list[tuple[str, str]]:
                      if (cell := board.cells.get((run.variant, c.id))) is not None and cell.score is not None]
             if not shown:
                 continue
-            below = [score - (low if low is not None else score) for _, score, low, _ in shown]
-            above = [(high if high is not None else score) - score for _, score, _, high in shown]
+            # clipped at 0: a score from results.json may sit a rounding error outside its samples' interval
+            below = [max(0.0, score - (low if low is not None else score)) for _, score, low, _ in shown]
+            above = [max(0.0, (high if high is not None else score) - score) for _, score, _, high in shown]
             handles.append(axis.errorbar([n for n, *_ in shown], [score for _, score, *_ in shown], yerr=[below, above],
                                          marker="o", capsize=3))
             labels.append(plain(run.variant))
@@ -97,7 +105,7 @@ def curves(board: Board) -> list[tuple[str, str]]:
         axis.set_ylabel("score")
         axis.set_title(plain(source))
         axis.legend(handles, labels, fontsize=8)  # given, not by label=: a name starting "_" would be left out
-        plots.append((f"{source}: score by context length (95% bootstrap intervals)", _svg(figure)))
+        plots.append((f"{source}: score by context length (95% intervals: Wilson or bootstrap, see the table)", _svg(figure)))
     return plots
 
 
@@ -155,7 +163,9 @@ def page(board: Board) -> str:
     config = board.config
     return _template().render(
         name=config.name, sweep=str(config.sweep), baseline=str(config.baseline),
+        correction=f"{config.correction}: {CORRECTIONS[config.correction]}", alpha=str(config.alpha),
         columns=[c.label for c in board.columns], rows=_rows(board), notes=footer(board),
+        mde=[mde_text(column_mde(board, c)) for c in board.columns] if board.tests else None,
         curves=[(caption, Markup(svg)) for caption, svg in curves(board)],
         heatmaps=[(caption, Markup(svg)) for caption, svg in heatmaps(board)],
         manifests=[(run.variant, _json(run.manifest)) for run in board.runs])

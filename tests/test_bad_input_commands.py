@@ -109,6 +109,9 @@ EVAL = ["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths
 NIAH = ["eval", "--model", "tiny-random", "--tasks", "niah", "--output", "{w}/out"]  # classic niah: essays, depths
 
 
+NOISE = ["noise", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "256", "--limit", "1", "--output", "{w}/out"]
+
+
 def _eval(*more: str) -> list[str]:
     return [*EVAL, "--output", "{w}/out", *more]
 
@@ -259,6 +262,16 @@ ROWS = [
     Row("check", "bad_number", ["check", "--run", "{w}/run", "--baseline", "{w}/run/results.json", "--alpha", "2"], ["--alpha 2"]),
     Row("check", "bad_number", ["check", "--run", "{w}/run", "--baseline", "{w}/run/results.json", "--max-drop", "-1"],
         ["--max-drop -1"]),
+    # -- noise -------------------------------------------------------------------------------------------
+    *[Row("noise", kind, [*NOISE, "--db", db], says) for kind, db, says in DB_ROWS[:2]],
+    Row("noise", "output_is_file", [*NOISE[:-2], "--output", "{w}/afile"], ["--output directory {w}/afile is a file"]),
+    Row("noise", "output_under_file", [*NOISE[:-2], "--output", "{w}/afile/out"], ["{w}/afile/out", "{w}/afile is a file"]),
+    Row("noise", "bad_number", [*NOISE, "--eval-seeds", "1"], ["--eval-seeds 1"]),
+    Row("noise", "bad_number", [*NOISE, "--alpha", "2"], ["--alpha 2"]),
+    Row("noise", "bad_number", [*NOISE, "--lengths", "4q"], ["'4q'"]),
+    Row("noise", "unknown_name", [*NOISE, "--tasks", "niah_singel_1"], ["'niah_singel_1'", "niah_single_1"]),
+    Row("noise", "missing", [*NOISE, "--data-dir", "{w}/nowhere"], ["--data-dir {w}/nowhere does not exist"]),
+    Row("noise", "bad_flag", [*NOISE, "--no-such-flag"], ["--no-such-flag", "harness noise --help"]),
     # -- the root --------------------------------------------------------------------------------------------
     Row("harness", "unknown_name", ["evl"], ["'evl'", "eval"]),
     Row("harness", "bad_flag", ["--verbose", "eval"], ["--verbose"]),

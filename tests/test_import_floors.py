@@ -34,6 +34,7 @@ FLOORS: dict[str, int] = {
     "harness.sweep": 3,
     "harness.leaderboards": 3,
     "harness.check": 3,
+    "harness.noise": 3,
     "harness.api": 3,
     "harness.lmeval_compat": 3,
     "harness.cli": 3,

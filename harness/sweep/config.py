@@ -3,6 +3,8 @@
 ```yaml
 name: tiny-demo
 base_model: tiny
+replicates: 3                                        # train each variant 3 times: train.seed, +1, +2
+replicate_synth: false                               # true: each replicate also synthesizes with synth.seed + k
 variants:
   - {name: control, kind: none}                      # the base model, not fine-tuned
   - name: needles-1k
@@ -16,6 +18,12 @@ eval: {tasks: [niah_single_1, ruler], lengths: [512, 1k, 2k], limit: 20, judge: 
 `harness eval` options), each loaded by the one typed loader (`harness.core.configfile.load_dataclass`): an
 unknown or ill-typed field is named with the file and its value. The sections are kept as written, too:
 a stage's key hashes them (`harness.sweep.stages`), so existing sweeps keep their cached stages.
+
+`replicates: N` (default 1) trains every variant N times, replicate k with `seed: train.seed + k` (data order,
+LoRA/new-parameter initialisation, dropout; see `harness.train.trainer.load_model`); with `replicate_synth: true`
+replicate k also synthesizes its data with `synth.seed + k`, else the replicates share one synthesis. Replicate 0
+is today's single run, keys and all, so raising N later runs only the new replicates. The control trains
+nothing: it has one replicate.
 """
 
 from __future__ import annotations
@@ -61,6 +69,21 @@ class SweepConfig:
     train: dict[str, Any]
     eval: dict[str, Any]
     source: str = ""
+    replicates: int = 1  # training runs per variant that trains (`replicates:` in the YAML)
+    replicate_synth: bool = False  # whether those runs synthesize their own data too
+
+    def replicates_of(self, variant: Variant) -> int:
+        """How many replicates `variant` has: the control (kind none) trains nothing, so one."""
+        return 1 if variant.kind == "none" else self.replicates
+
+    def seeds(self, variant: Variant, replicate: int) -> tuple[int | None, int | None]:
+        """(train seed, synth seed) of a replicate of `variant`; None where the variant has no such stage."""
+        if variant.kind == "none":
+            return None, None
+        train = int(self.train.get("seed", 0)) + replicate
+        if variant.kind != "synth":
+            return train, None
+        return train, int(variant.synth.get("seed", 0)) + (replicate if self.replicate_synth else 0)
 
 
 def _mapping(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
@@ -88,6 +111,9 @@ def _variant(raw: Any, index: int, source: str) -> Variant:
         synth = _mapping(entry["synth"], f"{where}.synth", SYNTH_FIELDS)
         if not isinstance(synth.get("plugin"), str):
             raise HarnessError(f"{where}.synth: 'plugin' (a plugin name, see `harness synth list`) is required")
+        seed = synth.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise HarnessError(f"{where}.synth.seed: expected an integer, got {seed!r}")
         return Variant(name, "synth", synth=synth)
     if kind == "data" and given == ["data"]:
         return Variant(name, "data", data=str(entry["data"]))
@@ -96,7 +122,7 @@ def _variant(raw: Any, index: int, source: str) -> Variant:
 
 def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     """Validate a sweep mapping; errors name the file and the field."""
-    top = _mapping(data, source, {"name", "base_model", "variants", "train", "eval"})
+    top = _mapping(data, source, {"name", "base_model", "variants", "train", "eval", "replicates", "replicate_synth"})
     for key in ("name", "base_model", "variants", "eval"):
         if key not in top:
             raise HarnessError(f"{source}: '{key}' is required")
@@ -119,7 +145,13 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     for key in ("tasks", "lengths"):
         if key not in evaluation:
             raise HarnessError(f"{source}: eval.{key} is required")
-    config = SweepConfig(name, str(top["base_model"]), variants, train, evaluation, source)
+    replicates = top.get("replicates", 1)
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise HarnessError(f"{source}: replicates = {replicates!r}: expected a whole number >= 1 (training runs per variant)")
+    replicate_synth = top.get("replicate_synth", False)
+    if not isinstance(replicate_synth, bool):
+        raise HarnessError(f"{source}: replicate_synth = {replicate_synth!r}: expected true or false")
+    config = SweepConfig(name, str(top["base_model"]), variants, train, evaluation, source, replicates, replicate_synth)
     if "stages" in train:  # typed now: an ill-typed field fails before any stage runs
         train_spec(train, config.base_model, "(each variant's data)", source)
     eval_config(evaluation, config.base_model, source)

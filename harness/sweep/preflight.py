@@ -1,8 +1,9 @@
 """Everything a sweep can be refused for before its first stage runs: each synth variant's plugin,
 config and corpus (with the plugin's own check: data present, lengths that fit), the train spec
-(and its trackers installed), and the eval suite (tasks exist, lengths parse, data files read, and
-the first sample of each task built at its smallest length with the base model's tokenizer, which
-the trained models keep). Errors name the sweep file and the field to fix."""
+(its trackers installed, every replicate's seed one numpy takes), and the eval suite (tasks exist,
+lengths parse, data files read, and the first sample of each task built at its smallest length with
+the base model's tokenizer, which the trained models keep). Errors name the sweep file and the field
+to fix. (The sweep's parser has checked the replicates and each synth seed.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from harness.core.errors import HarnessError
 from harness.sweep.config import SweepConfig, Variant
+
+MAX_SEED = 2**32 - 1  # numpy's largest seed
 
 
 def check_sweep(config: SweepConfig, variants: list[Variant]) -> None:
@@ -35,9 +38,6 @@ def check_synth(config: SweepConfig, index: int, variant: Variant) -> None:
     settings = synth.get("config", {})
     if not isinstance(settings, dict):
         raise HarnessError(f"{where}.config: expected a mapping of the plugin's fields, got {type(settings).__name__}")
-    seed = synth.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise HarnessError(f"{where}.seed: expected an integer, got {seed!r}")
     prepare(synth["plugin"], dict(settings), f"{where}.config", synth.get("corpus", []), f"{where}.corpus", synth.get("generator"))
 
 
@@ -46,6 +46,10 @@ def check_train(config: SweepConfig) -> None:
     from harness.tracking import require_trackers
 
     spec = train_spec(config.train, config.base_model, "(each variant's data)", config.source)  # errors name the file
+    last = spec.seed + config.replicates - 1  # replicate k trains with seed + k; transformers' set_seed seeds numpy
+    if spec.seed < 0 or last > MAX_SEED:
+        span = f" (with replicates: {config.replicates}, seeds {spec.seed}..{last})" if config.replicates > 1 else ""
+        raise HarnessError(f"{config.source}: train.seed = {spec.seed}{span}: training seeds must lie in 0..{MAX_SEED}")
     try:
         require_trackers(spec.report_to, "train.report_to")
     except HarnessError as error:

@@ -1,8 +1,11 @@
-"""Sweep stages: synth -> train -> eval per variant, each keyed by the content hash of its inputs.
+"""Sweep stages: synth -> train -> eval per variant and replicate, each keyed by the content hash of its inputs.
 
 A stage's directory is `ROOT/stages/<kind>-<key>/`; `stage.json` there says `done` once its output
 is complete, so a rerun skips it (and a variant added later reuses every stage it shares). A stage
 that failed is run again. A file lock per stage keeps two workers from running the same one.
+Replicate k >= 1 of a variant differs from replicate 0 only by `seed` in its train stage's parameters
+(and in its synth stage's, with `replicate_synth`): replicate 0's keys are those of a sweep without
+replicates, and every replicate's eval stage has the same eval parameters, so it scores the same samples.
 `stage.json` (`harness.core.records.StageRecord`) holds the parameters with secrets redacted (the key hashes
 the real ones, which only the running stage sees).
 """
@@ -28,6 +31,7 @@ from harness.sweep.config import SweepConfig, Variant, eval_config, train_spec
 STAGE_FILE = "stage.json"
 VERSION = 1  # part of every key: bump when what a stage writes changes
 UNKEYED = ("report_to",)  # parameters that change no output (experiment trackers): left out of the key
+ChainKey = tuple[str, int]  # (variant, replicate): one chain of stages, upstream first
 
 
 @dataclass(frozen=True)
@@ -62,14 +66,24 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def plan_variant(config: SweepConfig, variant: Variant) -> list[Stage]:
-    """The stages of one variant, upstream first."""
+def plan_sweep(config: SweepConfig, variants: list[Variant]) -> dict[ChainKey, list[Stage]]:
+    """Every replicate's chain, replicate-major (all replicates 0 first: a sweep stopped midway leaves
+    whole boards of fewer replicates, not some variants with all of theirs and others with none)."""
+    most = max((config.replicates_of(v) for v in variants), default=0)
+    return {(v.name, k): plan_variant(config, v, k) for k in range(most) for v in variants if k < config.replicates_of(v)}
+
+
+def plan_variant(config: SweepConfig, variant: Variant, replicate: int = 0) -> list[Stage]:
+    """The stages of one replicate of one variant, upstream first."""
     stages: list[Stage] = []
     model_need: tuple[str, ...] = ()
+    train_seed, synth_seed = config.seeds(variant, replicate)
     if variant.kind != "none":
         if variant.kind == "synth":
             synth = dict(variant.synth)
             resources = synth.pop("resources", {"num_cpus": 1})
+            if replicate and config.replicate_synth:  # replicate 0 keeps the params (and key) it had without replicates
+                synth["seed"] = synth_seed
             data = Stage("synth", synth, resources=resources)
         else:
             assert variant.data is not None
@@ -79,6 +93,8 @@ def plan_variant(config: SweepConfig, variant: Variant) -> list[Stage]:
             data = Stage("data", {"path": str(path.resolve()), "digest": _file_digest(path) if path.is_file() else str(path)})
         train = dict(config.train)
         train_resources = train.pop("resources", {"num_cpus": 1})
+        if replicate:
+            train["seed"] = train_seed
         stages += [data, Stage("train", {"base_model": config.base_model, **train}, (data.id,), train_resources)]
         model_need = (stages[-1].id,)
     evaluation = dict(config.eval)

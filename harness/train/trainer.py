@@ -134,10 +134,16 @@ def last_complete_checkpoint(stage_dir: Path) -> Path | None:
 # -- model --------------------------------------------------------------------------------------
 
 def load_model(path: str, spec: TrainSpec, stage: Stage) -> Any:
-    """The model at `path` with the spec's RoPE scaling (and the stage's theta) in its config."""
-    import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    """The model at `path` with the spec's RoPE scaling (and the stage's theta) in its config.
 
+    `spec.seed` governs the whole run: seeded here, before anything is built, it draws the LoRA
+    adapters' initial weights (and any parameter the checkpoint lacks); `make_trainer` passes it on as
+    `seed` (dropout: Trainer seeds torch again, and a resume restores the RNG states) and `data_seed`
+    (the order of the packed bins, which `pack` also shuffles with it)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, set_seed
+
+    set_seed(spec.seed)  # Trainer seeds only when it is built, after the model and its adapters
     config = AutoConfig.from_pretrained(path)
     params = rope_parameters(spec.rope, config, theta=stage.theta)
     max_positions = scaled_max_positions(spec.rope, config, max(stage.length, spec.max_position_embeddings or 0))

@@ -54,6 +54,8 @@ def test_cells_carry_intervals_and_paired_marks() -> None:
     assert {r["variant"] for r in rows} == {"control", "better", EVIL} and len(rows) == 12
     cell = next(r for r in rows if r["variant"] == "better" and r["column"] == "niah_single_1 1k")
     assert float(cell["p_value"]) < 0.001 and cell["test"] == "mcnemar-exact"
+    assert float(cell["p_value"]) * 8 == pytest.approx(float(cell["p_adjusted"]), rel=1e-3)  # Holm over 8 tests, the smallest p
+    assert "MDE " in text and "correction holm" in text and "m = 8 tests" in text
     snapshot = json.loads(baseline_json(built))
     assert snapshot["rows"]["control"]["cells"][0]["samples"]["s512-0"] == 100.0
 
@@ -104,6 +106,10 @@ def test_the_page_in_headless_chromium(tmp_path: Path) -> None:
         assert first_column()[0] == "better"
         tab.click("#board th:nth-child(1)")  # by name
         assert first_column() == sorted(first_column())
+        mde_row = tab.eval_on_selector_all("#board tfoot tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent))")
+        assert mde_row == [["MDE", "35.7", "35.7", "18.4", "18.4"]]  # below the sorted rows, never among them
+        tip = tab.get_attribute("#board tbody tr:has(td[data-value=better]) td:nth-child(3)", "title")
+        assert tip is not None and "adjusted p=" in tip and "MDE 35.7" in tip and "95% CI [48.8, 80.8] wilson" in tip
         assert tab.locator("figure[data-plot=curve] svg").count() == 1
         assert tab.locator("figure[data-plot=heatmap] svg").count() == 3
         assert tab.title() == f"demo {EVIL}"  # shown as text, not run

@@ -13,6 +13,7 @@ message naming the file, its version and the versions read (`schema`).
 | a sweep stage | `ROOT/stages/<id>/stage.json` | `StageRecord` | `STAGE` |
 | a sweep | `ROOT/sweep.json` | `SweepSummary` | `SWEEP` |
 | a board's baseline | `BOARD/baseline.json` | `BoardBaseline` | `BASELINE` |
+| a noise floor | `OUT/noise.json` of `harness noise` | `NoiseRecord` | `NOISE` |
 | the results database | `--db` (SQLite) | `harness.store.Store` | `RESULTS_DB` (`prepare_sqlite`) |
 | the LLM cache | `judge.db`, `OUT/llm_cache.sqlite` (SQLite) | `harness.core.llm_client.LLMCache` | `LLM_CACHE` (`prepare_sqlite`) |
 
@@ -34,13 +35,14 @@ from harness.core.records.database import (
     sqlite_version,
 )
 from harness.core.records.manifests import SYNTH_MANIFEST, TRAIN_MANIFEST, BuiltModelManifest, SynthManifest, TrainManifest
+from harness.core.records.noise import NOISE, NoiseRecord
 from harness.core.records.results import RESULTS, RUN, SAMPLES, Result, RunRecord, sample_line_version
 from harness.core.records.schema import JsonRecord, RecordVersionError, Schema, write_atomic
 from harness.core.records.sweep import BASELINE, STAGE, SWEEP, BoardBaseline, StageRecord, SweepSummary
 
 __all__ = [
-    "BASELINE", "JUDGE_CACHE", "LLM_CACHE", "RESULTS", "RESULTS_DB", "RUN", "SAMPLES", "STAGE", "SWEEP", "SYNTH_CACHE", "SYNTH_MANIFEST",
-    "TRAIN_MANIFEST", "BoardBaseline", "BuiltModelManifest", "JsonRecord", "RecordVersionError", "Result", "RunRecord",
-    "Schema", "SqliteSchema", "StageRecord", "SweepSummary", "SynthManifest", "TrainManifest", "check_columns",
+    "BASELINE", "JUDGE_CACHE", "LLM_CACHE", "NOISE", "RESULTS", "RESULTS_DB", "RUN", "SAMPLES", "STAGE", "SWEEP", "SYNTH_CACHE",
+    "SYNTH_MANIFEST", "TRAIN_MANIFEST", "BoardBaseline", "BuiltModelManifest", "JsonRecord", "NoiseRecord", "RecordVersionError", "Result",
+    "RunRecord", "Schema", "SqliteSchema", "StageRecord", "SweepSummary", "SynthManifest", "TrainManifest", "check_columns",
     "sample_line_version", "prepare_sqlite", "set_sqlite_version", "sqlite_version", "write_atomic",
 ]

@@ -12,7 +12,25 @@ from harness.core.redaction import redact
 
 STAGE = Schema("stage record", 1, too_old="delete the stage's directory to run it again")
 SWEEP = Schema("sweep summary", 1, too_old="run the sweep again")
-BASELINE = Schema("board baseline", 1, too_old="build the board again (`harness leaderboard build`)")
+
+
+def _baseline_cells_get_train_sd(data: dict[str, Any]) -> dict[str, Any]:
+    """Board baseline 1 -> 2: each cell gains `train_sd` (None: one replicate, the training-seed spread not
+    measured); a version-1 board had one replicate per variant, so no cell has `replicates`. Anything not
+    shaped as rows of cells is left for the reader to refuse."""
+    rows = data.get("rows")
+    if not isinstance(rows, dict):
+        return data
+    upgraded: dict[str, Any] = {}
+    for name, row in rows.items():
+        if isinstance(row, dict) and isinstance(row.get("cells"), list):
+            row = {**row, "cells": [{"train_sd": None, **cell} if isinstance(cell, dict) else cell for cell in row["cells"]]}
+        upgraded[name] = row
+    return {**data, "rows": upgraded}
+
+
+BASELINE = Schema("board baseline", 2, migrations={1: _baseline_cells_get_train_sd},
+                  too_old="build the board again (`harness leaderboard build`)")
 
 
 @dataclass(frozen=True)
@@ -81,7 +99,11 @@ class SweepSummary(JsonRecord):
 
 @dataclass(frozen=True)
 class BoardBaseline(JsonRecord):
-    """A board's `baseline.json`: `rows[variant] = {"cells": [{task, length, score, stderr, n, samples}, ...]}`."""
+    """A board's `baseline.json`: `rows[variant] = {"cells": [{task, length, score, stderr, n, samples, train_sd,
+    replicates}, ...]}`. A cell's score, stderr, n and samples are replicate 0's; `replicates` (only with more than
+    one) holds every replicate's per-sample scores, replicate 0's first, and `train_sd` the SD of the replicates'
+    scores on their shared samples (None with one replicate). Version 1 had neither (its cells read with
+    `train_sd` None)."""
 
     SCHEMA = BASELINE
 

@@ -3,18 +3,19 @@
 import numpy as np
 import pytest
 
-from harness.core.significance import confidence_interval, paired_test
+from harness.core.stats.intervals import bootstrap_interval
+from harness.core.stats.paired import paired_test
 
 
 def test_bootstrap_interval_brackets_the_mean_and_shrinks_with_n() -> None:
     rng = np.random.default_rng(1)
     small = list(rng.choice([0.0, 100.0], 20))
     large = list(rng.choice([0.0, 100.0], 400))
-    low, high = confidence_interval(small)
+    low, high = bootstrap_interval(small)
     assert low <= np.mean(small) <= high
-    assert (high - low) > 2 * np.subtract(*confidence_interval(large)[::-1])
-    assert confidence_interval([50.0]) == (50.0, 50.0) and confidence_interval([7.0, 7.0]) == (7.0, 7.0)
-    assert confidence_interval(small) == confidence_interval(small)  # seeded
+    assert (high - low) > 2 * np.subtract(*bootstrap_interval(large)[::-1])
+    assert bootstrap_interval([50.0]) == (50.0, 50.0) and bootstrap_interval([7.0, 7.0]) == (7.0, 7.0)
+    assert bootstrap_interval(small) == bootstrap_interval(small)  # seeded
 
 
 def test_mcnemar_on_binary_scores_counts_discordant_pairs() -> None:

@@ -1,8 +1,6 @@
-"""Is a difference real? Confidence intervals per cell and paired comparisons between two runs on
-the same samples (sample ids are deterministic, so two models scored with the same seed saw the
-same inputs).
+"""Paired comparisons between two runs on the same samples (sample ids are deterministic, so two
+models scored with the same seed saw the same inputs), one replicate each.
 
-- `confidence_interval`: percentile bootstrap of the mean (`scipy.stats.bootstrap`).
 - `paired_test`: binary scores (every score 0 or the maximum) use McNemar's exact test (a binomial
   test on the discordant pairs, `scipy.stats.binomtest`); other scores a paired permutation test of
   the mean difference (`scipy.stats.permutation_test`, sign flips). Both two-sided.
@@ -11,27 +9,12 @@ same inputs).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 
 RESAMPLES = 2000
 SEED = 0
-
-
-def confidence_interval(scores: Sequence[float], level: float = 0.95, resamples: int = RESAMPLES,
-                        seed: int = SEED) -> tuple[float, float]:
-    """The percentile bootstrap interval of the mean; a single score (or all equal) gives a point."""
-    values = np.asarray(scores, dtype=float)
-    if len(values) == 0:
-        return (float("nan"), float("nan"))
-    if len(values) == 1 or np.all(values == values[0]):
-        return (float(values[0]), float(values[0]))
-    from scipy import stats
-
-    result = stats.bootstrap((values,), np.mean, confidence_level=level, n_resamples=resamples, method="percentile",
-                             random_state=np.random.default_rng(seed))
-    return (float(result.confidence_interval.low), float(result.confidence_interval.high))
 
 
 @dataclass(frozen=True)
