@@ -35,7 +35,7 @@ from typing import Any, Callable
 from harness.core.errors import HarnessError
 from harness.core.records import BoardBaseline, Result
 from harness.core.registry import unknown_name
-from harness.core.stats.intervals import Scores
+from harness.core.stats.intervals import SCALE, Scores
 from harness.core.stats.multiple import adjust, check_correction, family_alpha
 from harness.core.stats.power import MAX_LIMIT, POWER, mde, mde_normal, required_n
 from harness.core.stats.replicated import Replicated, compare_replicated, replicate_sd
@@ -344,6 +344,11 @@ def _number(value: float, digits: str = ".2f") -> str:
     return "inf" if math.isinf(value) else "-" if math.isnan(value) else format(value, digits)
 
 
+def mde_text(value: float) -> str:
+    """An MDE as shown: beyond the 0-100 scale no difference could be seen, whatever the number (as on boards)."""
+    return "inf" if math.isinf(value) or value > SCALE else _number(value, ".1f")
+
+
 def verdict_text(verdict: Verdict, max_drop: float) -> str:
     if verdict.regression:
         return "REGRESSION"
@@ -354,13 +359,14 @@ def verdict_text(verdict: Verdict, max_drop: float) -> str:
 def table_rows(check: Check, baseline: Cells, length_text: Callable[[int], str]) -> list[list[str]]:
     """Rows of the check's table: task, length, baseline, run, diff, p, p adj, MDE, test, verdict."""
     rows = [[v.task, length_text(v.length), f"{v.baseline:.2f}", f"{v.run:.2f}", f"{v.diff:+.2f}", _number(v.p_value, ".3g"),
-             _number(v.p_adjusted, ".3g"), _number(v.mde, ".1f"), v.test, verdict_text(v, check.max_drop)]
+             _number(v.p_adjusted, ".3g"), mde_text(v.mde), v.test, verdict_text(v, check.max_drop)]
             for v in check.verdicts]
     rows += [[task, length_text(length), f"{_score(baseline[(task, length)]):.2f}", "-", "", "", "", "", "", "MISSING"]
              for task, length in check.missing]
     return rows
 
 
+WARNINGS_SHOWN = 10  # power warnings printed one by one; the rest are counted (the table marks every one)
 HEADERS = ["task", "length", "baseline", "run", "diff", "p", "p adj", "MDE", "test", "verdict"]
 
 
@@ -369,7 +375,7 @@ def power_warning(verdict: Verdict, check: Check, length_text: Callable[[int], s
     level = check.test_alpha
     family = f"alpha {check.alpha:g}" if level == check.alpha else f"alpha {check.alpha:g}/{len(check.verdicts)} cells = {level:.3g}"
     n = "n unknown" if verdict.n is None else f"n={verdict.n}"
-    head = (f"warning: {verdict.task} at {length_text(verdict.length)}: {n}, MDE {_number(verdict.mde, '.1f')} points "
+    head = (f"warning: {verdict.task} at {length_text(verdict.length)}: {n}, MDE {mde_text(verdict.mde)} points "
             f"({family}, {POWER:.0%} power) > --max-drop {check.max_drop:g}: a {check.max_drop:g}-point drop can pass unseen")
     if verdict.limit is not None:
         how = " (normal approximation, stderr as 1/sqrt(n))" if verdict.test.startswith(Z_TEST) else ""

@@ -500,7 +500,7 @@ def check(
 
     from tabulate import tabulate
 
-    from harness.check import HEADERS, cells_of_results, compare, load_baseline, power_warning, resolve_results, table_rows
+    from harness.check import HEADERS, WARNINGS_SHOWN, cells_of_results, compare, load_baseline, power_warning, resolve_results, table_rows
     from harness.core.lengths import format_length
     from harness.core.stats.multiple import check_correction
 
@@ -513,8 +513,11 @@ def check(
     done = compare(base_cells, cells_of_results(resolve_results(run)), max_drop, alpha, correction)
     typer.echo(tabulate(table_rows(done, base_cells, format_length), headers=HEADERS, disable_numparse=True,
                         colalign=["left", "left", *["right"] * 6, "left", "left"]))
-    for verdict in done.underpowered:
+    for verdict in done.underpowered[:WARNINGS_SHOWN]:
         typer.echo(power_warning(verdict, done, format_length), err=True)
+    if len(done.underpowered) > WARNINGS_SHOWN:
+        typer.echo(f"warning: and {len(done.underpowered) - WARNINGS_SHOWN} more cells whose MDE exceeds --max-drop "
+                   "(marked 'underpowered' in the table)", err=True)
     cells = f"{len(done.verdicts)} cell" + ("" if len(done.verdicts) == 1 else "s")
     family = f"adjusted p < {alpha} ({correction} over {cells})"
     if done.regressions:

@@ -142,7 +142,15 @@ def _row(kind: str, name: str, length: int | None, cells: list[dict[str, Any]], 
     se_sample = sd_sample / math.sqrt(statistics.fmean(counts)) if sd_sample is not None and counts else None
     return {"kind": kind, "task": name, "length": length, "scores": scores, "n": n,
             "mean": _round(statistics.fmean(known) if known else None), "sd_eval": _round(sd_eval),
-            "sd_sample": _round(sd_sample), "se_sample": _round(se_sample), "mde": _round(mde(sd_eval, alpha))}
+            "sd_sample": _round(sd_sample), "se_sample": _round(se_sample), "mde": _round(mde(_spread(sd_eval, se_sample), alpha))}
+
+
+def _spread(sd_eval: float | None, se_sample: float | None) -> float | None:
+    """What the MDE is computed from: the eval-seed SD, or the per-sample SE where that is larger (with few
+    seeds the SD across them can come out 0 by chance: two draws both at 15%); None when neither saw any spread
+    (every score 0, say), since an MDE of 0 would claim that any difference is seen."""
+    known = [v for v in (sd_eval, se_sample) if v is not None]
+    return max(known) if known and max(known) > 0 else None
 
 
 def _pooled_sd(per_seed: list[list[float]]) -> float | None:

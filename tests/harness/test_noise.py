@@ -174,3 +174,16 @@ def test_the_noise_options_are_eval_options() -> None:
 
     own = set(inspect.signature(noise_command).parameters) - set(inspect.signature(eval_command).parameters)
     assert own == {"eval_seeds", "alpha"}
+
+
+def test_the_mde_never_claims_a_spread_it_did_not_see() -> None:
+    from harness.core.stats.power import mde_normal
+    from harness.noise import _row
+
+    cells = [{"score": 15.0, "n": 20}, {"score": 15.0, "n": 20}]  # two draws that happen to agree
+    per_sample = [[100.0] * 3 + [0.0] * 17, [100.0] * 3 + [0.0] * 17]
+    row = _row("task", "t", 1024, cells, per_sample, 0.05)
+    assert row["sd_eval"] == 0 and row["se_sample"] > 0
+    assert row["mde"] == pytest.approx(round(mde_normal(math.sqrt(2) * row["se_sample"], 0.05), 4), abs=1e-3)
+    zeros = _row("task", "t", 1024, [{"score": 0.0, "n": 20}] * 2, [[0.0] * 20] * 2, 0.05)
+    assert zeros["mde"] is None  # no spread at all: no MDE, rather than a claim of 0

@@ -17,8 +17,10 @@ Within a family of m tests the MDE is computed at alpha / m (Holm's and BH's fir
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -57,6 +59,7 @@ def mde_normal(se: float, alpha: float, power: float = POWER, df: float | None =
     return float(brentq(shortfall, 0.0, high, xtol=1e-6) * se)
 
 
+@functools.lru_cache(maxsize=256)  # the bisections ask again and again for the same n
 def _rejection_k(n: int, alpha: float) -> np.ndarray:
     """For d = 0..n discordant pairs, the smallest count k (of one direction) whose exact two-sided
     McNemar p-value is below alpha (n + 1 when none is)."""
@@ -143,11 +146,24 @@ def required_n(comparison: Replicated, target: float, alpha: float, power: float
     spread alone is too large: more replicates are needed, not samples)."""
     if comparison.n == 0:
         return None
-    def enough(n: int) -> bool:
-        return mde(at_n(comparison, n), alpha, power) <= target
+    if comparison.discordant is not None:  # McNemar: one exact power per n, not a whole MDE search
+        noise = min(comparison.discordant) / comparison.n
+        return _mcnemar_required_n(target / SCALE, alpha, power, noise, comparison.n)
+    return _smallest(lambda n: mde(at_n(comparison, n), alpha, power) <= target, comparison.n)
 
-    high = max(comparison.n, 1)
-    while not enough(high):  # doubling, then bisection: the MDE shrinks as n grows
+
+@functools.lru_cache(maxsize=1024)  # a check's many cells often share n and noise
+def _mcnemar_required_n(drop: float, alpha: float, power: float, noise: float, start: int) -> int | None:
+    if drop <= 0 or noise + drop + noise > 1:
+        return None
+    return _smallest(lambda n: mcnemar_power(n, drop, alpha, noise) >= power, start)
+
+
+def _smallest(enough: Callable[[int], bool], start: int) -> int | None:
+    """The smallest n with `enough(n)`, by doubling from `start` and then bisection (enough grows with n);
+    None when MAX_LIMIT is not enough."""
+    high = max(start, 1)
+    while not enough(high):
         if high >= MAX_LIMIT:
             return None
         high = min(2 * high, MAX_LIMIT)
