@@ -47,6 +47,7 @@ LONGBENCH = ("narrativeqa", "qasper", "multifieldqa_en", "hotpotqa", "2wikimqa",
              "passage_retrieval_zh", "passage_count", "lcc", "repobench-p")
 LONGBENCH_E = ("qasper", "multifieldqa_en", "hotpotqa", "2wikimqa", "gov_report", "multi_news", "trec", "triviaqa",
                "samsum", "passage_count", "passage_retrieval_en", "lcc", "repobench-p")
+BABILONG = tuple(f"qa{i}" for i in range(1, 21))  # bAbI's 20 tasks; the group `babilong` holds qa1-qa5
 
 
 def mmlu_subjects() -> dict[str, str]:
@@ -81,6 +82,9 @@ def _declare() -> None:
         GROUPS.register(f"mmlu_{category}", Group(members, None, f"MMLU {category.replace('_', ' ')} subjects", weighted=True))
     TASKS.register("gsm8k", "harness.tasks.gsm8k.task:gsm8k_task")
     TASKS.register("longbench_chat", "harness.tasks.longbench_chat.task:longbench_chat_task")
+    babilong = _family("babilong_", BABILONG, "harness.tasks.babilong.task:babilong_task")
+    GROUPS.register("babilong", Group(babilong[:5], None, "BABILong qa1-qa5 (bAbI facts in PG-19 haystacks)"))
+    GROUPS.register("babilong_all", Group(babilong, None, "BABILong's 20 bAbI tasks"))
 
 
 _declare()
