@@ -35,12 +35,12 @@ from typing import Any, Callable
 from harness.core.errors import HarnessError
 from harness.core.records import BoardBaseline, Result
 from harness.core.registry import unknown_name
-from harness.core.stats.intervals import SCALE, Scores
+from harness.core.stats.intervals import Scores
 from harness.core.stats.multiple import adjust, check_correction, family_alpha
-from harness.core.stats.power import MAX_LIMIT, POWER, mde, mde_normal, required_n
+from harness.core.stats.power import MAX_LIMIT, POWER, mde, mde_normal, required_n, shown_mde
 from harness.core.stats.replicated import Replicated, compare_replicated, replicate_sd
 from harness.core.userfiles import check_type, read_json
-from harness.results import sample_rows
+from harness.results import scores_by_cell
 
 Cells = dict[tuple[str, int], dict[str, Any]]  # (task, length) -> {score, stderr, n, samples, replicates, train_sd}
 Z_TEST = "z-test (no shared samples)"
@@ -133,14 +133,6 @@ def _cell(cell: Any, where: str) -> dict[str, Any]:
     return {**cell, "samples": samples, "replicates": replicates}
 
 
-def _samples(results_path: Path) -> dict[tuple[str, int], dict[str, float]]:
-    """Per cell, the scores of the run's samples (`sample_rows` checks each line; a bad one is skipped and reported)."""
-    found: dict[tuple[str, int], dict[str, float]] = {}
-    for row in sample_rows(results_path):
-        found.setdefault((row["task"], int(row["length"])), {})[row["id"]] = float(row["score"])
-    return found
-
-
 def cells_of_results(path: Path) -> Cells:
     """A results.json's scored task cells, with the per-sample scores of `samples/` beside it."""
     result = Result.read(path)  # harness.core.records: its shape and version checked
@@ -152,7 +144,7 @@ def cells_of_results(path: Path) -> Cells:
             check_type(cell, dict, where)
             if cell.get("score") is not None:  # a cell whose every sample failed has no score
                 cells[(task, _length(length, where))] = _cell(cell, where)
-    samples = _samples(path)
+    samples = scores_by_cell(path)  # `sample_rows` checks each line; a bad one is skipped and reported
     return {key: {**cell, "samples": samples.get(key, {})} for key, cell in cells.items()}
 
 
@@ -346,7 +338,7 @@ def _number(value: float, digits: str = ".2f") -> str:
 
 def mde_text(value: float) -> str:
     """An MDE as shown: beyond the 0-100 scale no difference could be seen, whatever the number (as on boards)."""
-    return "inf" if math.isinf(value) or value > SCALE else _number(value, ".1f")
+    return _number(shown_mde(value), ".1f")
 
 
 def verdict_text(verdict: Verdict, max_drop: float) -> str:

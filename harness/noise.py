@@ -87,15 +87,15 @@ def run_noise(flags: Mapping[str, Any], progress: Callable[[str], None] = lambda
 
 def summarize(paths: Sequence[Path], alpha: float) -> list[dict[str, Any]]:
     """One row per cell over the runs' results.json files at `paths` (one per seed, in order)."""
-    from harness.results import group_label
+    from harness.results import group_label, scores_by_cell
 
     runs = [Result.read(path) for path in paths]
-    samples = [_sample_scores(path) for path in paths]
+    samples = [scores_by_cell(path) for path in paths]
     rows: list[dict[str, Any]] = []
     for task in _ordered(run.results for run in runs):
         for length in _lengths(run.results.get(task, {}) for run in runs):
             cells = [run.results.get(task, {}).get(length) or {} for run in runs]
-            per_sample = [s.get((task, int(length)), []) for s in samples]
+            per_sample = [list(s.get((task, int(length)), {}).values()) for s in samples]
             rows.append(_row("task", task, int(length), cells, per_sample, alpha))
     for group in _ordered(run.groups for run in runs):
         infos = [run.groups.get(group) or {} for run in runs]
@@ -118,16 +118,6 @@ def _ordered(mappings: Any) -> list[str]:
 def _lengths(mappings: Any) -> list[str]:
     """The length keys of all `mappings`, shortest first (results.json sorts its keys as text)."""
     return sorted(_ordered(mappings), key=int)
-
-
-def _sample_scores(results_path: Path) -> dict[tuple[str, int], list[float]]:
-    """Per cell, the scores of the run's answered samples (samples/ beside its results.json)."""
-    from harness.results import sample_rows
-
-    found: dict[tuple[str, int], list[float]] = {}
-    for row in sample_rows(results_path):
-        found.setdefault((row["task"], int(row["length"])), []).append(float(row["score"]))
-    return found
 
 
 def _row(kind: str, name: str, length: int | None, cells: list[dict[str, Any]], per_sample: list[list[float]] | None,

@@ -106,6 +106,14 @@ def sample_rows(results_path: Path) -> Iterator[dict[str, Any]]:
         yield from (row for row in scored_rows(file) if not row.get("failed"))
 
 
+def scores_by_cell(results_path: Path) -> dict[tuple[str, int], dict[str, float]]:
+    """Per cell (task, length), the run's scored samples: sample id -> score (`sample_rows`' lines)."""
+    found: dict[tuple[str, int], dict[str, float]] = {}
+    for row in sample_rows(results_path):
+        found.setdefault((row["task"], int(row["length"])), {})[row["id"]] = float(row["score"])
+    return found
+
+
 def failed_samples(result: Result) -> int:
     """How many samples of a run got no answer (its cells' `failed`)."""
     return sum(int(cell.get("failed", 0)) for cells in result.results.values() for cell in cells.values())

@@ -168,9 +168,14 @@ def _score(results: dict[str, Any], column: Column, length: int) -> float | None
     return score
 
 
-def _avg(results: dict[str, Any], column: Column, lengths: list[int]) -> float | None:
-    present = [s for s in (_score(results, column, n) for n in lengths) if s is not None]
+def _mean_present(scores: Sequence[float | None]) -> float | None:
+    """The mean of the scores that exist (None: none does)."""
+    present = [s for s in scores if s is not None]
     return mean(present) if present else None
+
+
+def _avg(results: dict[str, Any], column: Column, lengths: list[int]) -> float | None:
+    return _mean_present([_score(results, column, n) for n in lengths])
 
 
 def _lengths(runs: list[Run], column: Column) -> list[int]:
@@ -195,13 +200,13 @@ class _Draft:
 def _draft(scores: list[float | None], reps: list[Scores], base: list[Scores] | None) -> _Draft:
     """A cell from each replicate's score and per-sample scores (`base`: the baseline's, None for the
     baseline itself or a board without one)."""
-    present = [s for s in scores if s is not None]
-    if not present:
+    score = _mean_present(scores)
+    if score is None:
         return _Draft(Cell(None), None)
     reps = [r for r in reps if r]
     interval = replicate_interval(reps)
     n = len(set.intersection(*(set(r) for r in reps))) if reps else 0
-    cell = Cell(mean(present), interval.low, interval.high, n, ci_method=interval.method, ci_note=interval.note,
+    cell = Cell(score, interval.low, interval.high, n, ci_method=interval.method, ci_note=interval.note,
                 replicates=len(scores), train_sd=replicate_sd(reps) if len(reps) > 1 else None)
     base = [r for r in base or [] if r]
     if not base or not reps:
@@ -272,7 +277,7 @@ def _column_drafts(config: BoardConfig, column: Column, runs: list[Run],
         board_column = BoardColumn(f"{column.name}:{kind}", f"{column.name} {'Δ' if kind == 'delta' else 'avg'}", column.name, kind)
         columns.append(board_column)
         base_samples = _samples(base, as_column, lengths)
-        base_score = None if base is None else _draft([_avg(r.results, as_column, lengths) for r in base.replicates], [], None).cell.score
+        base_score = None if base is None else _mean_present([_avg(r.results, as_column, lengths) for r in base.replicates])
         for run in runs:
             scores = [_avg(r.results, as_column, lengths) for r in run.replicates]
             draft = _draft(scores, _samples(run, as_column, lengths), None if run is base else base_samples)

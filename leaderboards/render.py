@@ -14,6 +14,7 @@ from tabulate import tabulate
 
 from harness.core.records import BoardBaseline
 from harness.core.stats.intervals import SCALE
+from harness.core.stats.power import shown_mde
 from harness.core.stats.replicated import replicate_sd
 from harness.leaderboards.collect import Board, BoardColumn, Cell, Run
 
@@ -45,7 +46,8 @@ def mde_text(value: float | None) -> str:
     was tested. The CSV keeps the number."""
     if value is None:
         return "-"
-    return INFINITE if value > SCALE else f"{value:.1f}"
+    shown = shown_mde(value)
+    return INFINITE if math.isinf(shown) else f"{shown:.1f}"
 
 
 def column_mde(board: Board, column: BoardColumn) -> float | None:

@@ -31,6 +31,12 @@ POWER = 0.8
 MAX_LIMIT = 100_000  # the largest --limit `required_n` searches
 
 
+def shown_mde(value: float) -> float:
+    """An MDE as boards and `harness check` show it: one beyond the whole 0-SCALE range (few replicates give a
+    t-test few degrees of freedom) means no difference could be seen, the same as inf."""
+    return math.inf if value > SCALE else value
+
+
 def mde_normal(se: float, alpha: float, power: float = POWER, df: float | None = None) -> float:
     """The effect a two-sided test at `alpha` finds with `power` when its estimate has standard error
     `se`: `(z(1 - alpha/2) + z(power)) * se` when df is unknown; with df, the exact answer for a t-test
