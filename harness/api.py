@@ -166,7 +166,9 @@ def eval_config_from_flags(flags: Mapping[str, Any]) -> EvalConfig:
     settings = {"model": spec, "tasks": flags["tasks"], "lengths": flags.get("lengths", "4k"), "limit": flags.get("limit"),
                 "seed": flags.get("seed", 42), "chat_template": chat_template, "model_args": model.recorded_args(),
                 "data_dir": str(data_dir) if data_dir else None, "task_args": task_arguments(flags),
-                "batch_size": model.batch_size, "base_url": model.base_url, "tokenizer": model.tokenizer, "judge": judge}
+                "batch_size": model.batch_size, "base_url": model.base_url, "tokenizer": model.tokenizer, "judge": judge,
+                "max_new_tokens": flags.get("max_new_tokens"), "max_think_tokens": flags.get("max_think_tokens"),
+                "think_markers": flags.get("think_markers")}
     config = eval_config(settings)
     if config.judge is not None:
         config.judge.backend.options()  # the judge's options checked now, before the evaluated model loads
@@ -219,6 +221,9 @@ def evaluate(
     judge_tokenizer: str | None = None,
     db: str | Path | None = None,
     wandb_args: Options = None,
+    max_new_tokens: int | None = None,
+    max_think_tokens: int = 0,
+    think_markers: str | Sequence[str] | None = None,
 ) -> Result:
     """Evaluate `model` on `tasks` across `lengths`, exactly as `harness eval` with the same arguments does
     (the same files under `output`, the same database row); returns the `Result` the command prints.

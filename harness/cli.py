@@ -56,6 +56,12 @@ def _root(
     pass
 
 
+MAX_NEW_TOKENS_HELP = "the answer budget of every task (default: each task's own); prompts shrink to fit each length"
+MAX_THINK_TOKENS_HELP = ("a reasoning model's thinking budget, added to the answer's (prompts shrink by it too); "
+                         "think blocks are stripped before scoring (default 0: not a reasoning model)")
+THINK_MARKERS_HELP = "opening,closing marker of a think block (default '<think>,</think>')"
+
+
 @app.command("eval")
 def eval_command(
     model: Optional[str] = typer.Option(None, "--model", help="checkpoint path, hub id, built-in name, openai:NAME or vllm:PATH "
@@ -101,6 +107,9 @@ def eval_command(
     wandb_args: Optional[str] = typer.Option(None, "--wandb-args", "--wandb_args",
                                              help="log the results to W&B: wandb.init's arguments, e.g. project=P,mode=offline "
                                                   "(the `tracking` extra)"),
+    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help=MAX_NEW_TOKENS_HELP),
+    max_think_tokens: int = typer.Option(0, "--max-think-tokens", help=MAX_THINK_TOKENS_HELP),
+    think_markers: Optional[str] = typer.Option(None, "--think-markers", help=THINK_MARKERS_HELP),
 ) -> None:
     """Run a model over tasks at several context lengths; write results, samples and a database row."""
     flags = dict(locals())  # the flags by name: `harness.api.evaluate`'s parameters
@@ -173,6 +182,9 @@ def noise_command(
     judge_base_url: Optional[str] = typer.Option(None, help="openai judge: API base URL"),
     judge_tokenizer: Optional[str] = typer.Option(None, help="openai judge: tokenizer path or hub id"),
     db: Optional[Path] = typer.Option(None, envvar="HARNESS_DB", help="results database (SQLite): one row per run"),
+    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help=MAX_NEW_TOKENS_HELP),
+    max_think_tokens: int = typer.Option(0, "--max-think-tokens", help=MAX_THINK_TOKENS_HELP),
+    think_markers: Optional[str] = typer.Option(None, "--think-markers", help=THINK_MARKERS_HELP),
 ) -> None:
     """The suite's own noise floor: evaluate one checkpoint under K evaluation seeds (different sample draws);
     per cell the SD across seeds and the minimum detectable effect (MDE) of a comparison -> OUT/noise.json."""
@@ -480,6 +492,56 @@ def leaderboard_build(
     write_board(built, out)  # all four files or none
     typer.echo(terminal(built))
     typer.echo(f"-> {out}/board.md, board.csv, index.html, baseline.json")
+
+
+report_app = typer.Typer(help="Reports over several finished runs.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("correlation")
+def report_correlation(
+    runs: Optional[list[str]] = typer.Argument(None, help="run directories or their results.json files (3 or more in all)"),
+    sweep: Optional[Path] = typer.Option(None, "--sweep", help="a sweep directory: every finished replicate of every variant "
+                                         "(its sweep.json) is a run"),
+    categories: Optional[str] = typer.Option(None, "--categories", help="comma-separated groups or tasks (default: the "
+                                             "groups scored in every run)"),
+    reference: Optional[str] = typer.Option(None, "--reference", help="the category every other is set against "
+                                            "(default: ruler, where every run has it)"),
+    length: Optional[str] = typer.Option(None, "--length", help="take each category's score at this length (4k) instead of "
+                                         "its mean over the lengths every run has (a short-only one, MMLU, stays short)"),
+    resamples: int = typer.Option(2000, "--resamples", help="bootstrap resamples of the runs"),
+    seed: int = typer.Option(0, "--seed", help="the bootstrap's seed (same runs and seed: same intervals)"),
+    output: Optional[Path] = typer.Option(None, "--output", help="write everything as JSON to this .json file"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="draw the matrix as a heatmap into this .png or .svg file"),
+) -> None:
+    """Spearman rank correlation between categories (and between RULER and each category) across runs, with
+    bootstrap intervals over the runs: HELMET's figure, for your own models and data variants."""
+    from harness.correlation import (
+        check_output_file,
+        correlate,
+        correlation_table,
+        parse_length_option,
+        runs_from_paths,
+        runs_from_sweep,
+        score_table,
+        write_outputs,
+    )
+
+    check_output_file(output, "--output", (".json",))
+    check_output_file(plot, "--plot", (".png", ".svg"))
+    chosen = None if categories is None else categories.split(",")
+    sources = runs_from_paths(runs or [])
+    skipped: list[str] = []
+    if sweep is not None:
+        swept, skipped = runs_from_sweep(sweep)
+        sources += swept
+    table = score_table(sources, chosen, reference, parse_length_option(length), skipped)
+    record = correlate(table, resamples, seed=seed, sweep=sweep, skipped=skipped)
+    write_outputs(record, output, plot)
+    typer.echo(correlation_table(record))
+    for path in (output, plot):
+        if path is not None:
+            typer.echo(f"-> {path}")
 
 
 @app.command("check")

@@ -11,7 +11,7 @@ gone, `abort` says why and the runner stops the run once the batch is recorded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from harness.core.backends.base import Backend
 from harness.core.backends.failures import RequestFailure
@@ -20,6 +20,7 @@ from harness.core.paths import cache_dir
 from harness.core.types import Message
 
 Verdict = tuple[float | None, str]  # the score (None: no readable rating after every try) and the last reply
+T = TypeVar("T")
 
 
 class Judge:
@@ -51,12 +52,13 @@ class Judge:
         return self.client.abort
 
     def verdicts(self, prompts: Sequence[Sequence[Message]], max_tokens: int,
-                 parsers: Sequence[Callable[[str], float | None]], tries: Sequence[int]) -> list[Verdict | RequestFailure]:
-        """Each prompt's verdict read by its parser (None: no rating), asked again while unreadable up to its
-        `tries`; or the failure of its call."""
+                 parsers: Sequence[Callable[[str], T | None]], tries: Sequence[int]) -> list[tuple[T | None, str] | RequestFailure]:
+        """Each prompt's verdict read by its parser (None: no rating; a rating, or the numbers of a several-prompt
+        judge's reply) with the last reply, asked again while unreadable up to its `tries`; or the failure of its call.
+        All prompts go to the backend together (one batch)."""
 
-        def reader(parse: Callable[[str], float | None]) -> Callable[[str], Verdict]:
-            def read(reply: str) -> Verdict:
+        def reader(parse: Callable[[str], T | None]) -> Callable[[str], tuple[T, str]]:
+            def read(reply: str) -> tuple[T, str]:
                 score = parse(reply)
                 if score is None:
                     raise ParseError("no readable rating")
@@ -64,7 +66,7 @@ class Judge:
 
             return read
 
-        out: list[Verdict | RequestFailure] = []
+        out: list[tuple[T | None, str] | RequestFailure] = []
         for result in self.client.ask_parsed(prompts, [reader(p) for p in parsers], Params(max_tokens, 0.0), tries):
             if isinstance(result, CallFailed):
                 out.append(RequestFailure(result.reason))

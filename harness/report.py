@@ -23,7 +23,8 @@ def result_table(result: Result, fmt: str = "simple") -> str:
         scores = [info["lengths"].get(str(length), {}).get("score") for length in lengths]
         rows.append([f"[{group_label(group, info)}]", *scores, info["avg"]])
     table = tabulate(rows, headers=headers, floatfmt=".2f", tablefmt=fmt, missingval="-")
-    return "\n".join([table, *group_summaries(result), *truncation_summaries(result), *failure_summaries(result)])
+    return "\n".join([table, *group_summaries(result), *truncation_summaries(result), *limit_summaries(result),
+                      *failure_summaries(result)])
 
 
 def group_summaries(result: Result) -> list[str]:
@@ -51,6 +52,20 @@ def truncation_summaries(result: Result) -> list[str]:
             for length, cell in sorted(cells.items(), key=lambda kv: int(kv[0]))
             if "truncated" in cell and (cell["truncated"] or cell["skipped"])
         ]
+        if parts:
+            lines.append(f"{task}: " + "; ".join(parts))
+    return lines
+
+
+def limit_summaries(result: Result) -> list[str]:
+    """One line per task whose answers ran into their token limit, per length: how many of its samples hit the
+    generation limit, and how many left a think block open (their answer is empty)."""
+    lines = []
+    for task, cells in sorted(result.results.items()):
+        parts = [f"{format_length(int(length))} {cell.get('hit_limit', 0)}/{cell['n']} hit the token limit"
+                 + (f", {cell['think_truncated']} think block(s) left open" if cell.get("think_truncated") else "")
+                 for length, cell in sorted(cells.items(), key=lambda kv: int(kv[0]))
+                 if cell.get("hit_limit") or cell.get("think_truncated")]
         if parts:
             lines.append(f"{task}: " + "; ".join(parts))
     return lines

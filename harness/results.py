@@ -53,12 +53,24 @@ def aggregate(tasks: list[Task], records: list[ScoredSample], lengths: list[int]
             if task.name in truncating:
                 cell["truncated"] = truncated[(task.name, length)]
                 cell["skipped"] = skipped.get((task.name, length), 0)
-            if "judge_reply" in next((r.meta for r in records if r.task == task.name), {}):
+            if "judge_failed" in next((r.meta for r in records if r.task == task.name), {}):
                 cell["judge_failed"] = judge_failed[(task.name, length)]
             if failed.get((task.name, length)):
                 cell["failed"] = failed[(task.name, length)]
+            cell.update(_limit_counts(records, task.name, length))
             table.setdefault(task.name, {})[str(length)] = cell
     return table
+
+
+LIMIT_KEYS = ("hit_limit", "think_truncated")  # generations that ended at their token limit; think blocks left open
+
+
+def _limit_counts(records: list[ScoredSample], task: str, length: int) -> dict[str, int]:
+    """Per cell, answered samples whose generation hit its token limit and whose think block was left open; each key
+    present for a task whose samples record it (always with a thinking budget, else only once one hit the limit)."""
+    mine = [r for r in records if r.task == task and not r.failed]
+    return {key: sum(bool(r.meta.get(key)) for r in mine if r.length == length)
+            for key in LIMIT_KEYS if any(key in r.meta for r in mine)}
 
 
 def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -67,7 +79,8 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
     lengths, and the group's own summary (RULER: wAvg, effective length). A group run on a subset of its
     tasks (`mmlu` from 1 of 57 subjects) is flagged `partial`, with `tasks_run` of `tasks_total`."""
     out: dict[str, dict[str, Any]] = {}
-    for group, spec in groups.items():
+    ordered = sorted(groups.items(), key=lambda item: bool(getattr(item[1], "categories", ())))  # categories first
+    for group, spec in ordered:
         present = [t for t in spec.tasks if t in table]
         if not present:
             continue
@@ -82,6 +95,9 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
             micro = sum(c["score"] * c["n"] for c in cells) / n if n else 0.0
             per_length[length] = {"score": round(micro if getattr(spec, "weighted", False) else macro, 4),
                                   "macro": round(macro, 4), "micro": round(micro, 4), "n": n, "tasks": len(cells)}
+            categories = getattr(spec, "categories", ())
+            if categories:
+                per_length[length].update(_category_mean(out, categories, length))
         avg = round(mean([v["score"] for v in per_length.values()]), 4)
         complete = len(present) == len(spec.tasks)
         out[group] = {"lengths": per_length, "avg": avg, "tasks": present, "complete": complete,
@@ -89,6 +105,16 @@ def group_scores(table: dict[str, dict[str, dict[str, Any]]], groups: dict[str, 
         if spec.summarize is not None:
             out[group].update(spec.summarize({int(k): v["score"] for k, v in per_length.items()}))
     return out
+
+
+def _category_mean(done: dict[str, dict[str, Any]], categories: tuple[str, ...], length: str) -> dict[str, Any]:
+    """A group of categories (HELMET's overall) at one length: the mean of its categories' scores (each the
+    mean of its own tasks), not of all tasks; the categories' scores beside it."""
+    scores = {c: done[c]["lengths"][length]["score"] for c in categories
+              if c in done and length in done[c]["lengths"]}
+    if not scores:
+        return {}
+    return {"score": round(mean(list(scores.values())), 4), "categories": scores}
 
 
 def group_label(group: str, info: dict[str, Any]) -> str:

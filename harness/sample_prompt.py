@@ -75,20 +75,24 @@ def _tokenizer(config: dict[str, Any]) -> Any:
 def sample_prompt(output: Path, config: dict[str, Any], sample_id: str) -> SamplePrompt:
     """The prompt of sample `sample_id` of the run in `output` whose results config is `config`."""
     from harness.core.prompt import PromptFormat
+    from harness.core.thinking import Budget
     from harness.tasks import get_task
+    from harness.tasks.base import budget_scope
     from harness.tasks.data import TaskOptions
 
     record = find_record(output, sample_id)
     tokenizer = _tokenizer(config)
     options = TaskOptions(data_dir=Path(config["data_dir"]) if config.get("data_dir") else None, args=dict(config.get("task_args", {})))
-    task = get_task(record.task, options)
+    budget = Budget(config.get("max_new_tokens"), int(config.get("max_think_tokens") or 0))  # the run's, when it set one
+    task = get_task(record.task, options).with_budget(budget)
     fmt = PromptFormat.create(tokenizer, config.get("chat_template", "auto"), task.chat)
     sample = _cached(record.sample_cache, record) if record.sample_cache else None
     source = f"{cache_dir() / 'samples' / f'{record.sample_cache}.jsonl'}" if sample is not None else "regenerated"
     if sample is None:
         if tokenizer is None:
             raise HarnessError(f"sample {record.id}: its cache entry is gone and the run recorded no tokenizer to generate it again")
-        sample = task.make_sample(fmt, record.length, record.index, int(config.get("seed", 42)))
+        with budget_scope(task.budget):
+            sample = task.make_sample(fmt, record.length, record.index, int(config.get("seed", 42)))
         if sample.id != record.id:
             raise HarnessError(f"sample {record.id}: generating it again gave sample {sample.id}; the task or its data changed")
     text = fmt.render(sample.prompt, sample.answer_prefix) if tokenizer is not None else _plain(sample)

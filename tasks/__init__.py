@@ -34,6 +34,7 @@ class Group:
     description: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     weighted: bool = False  # the group score is the mean over samples (lm-eval's size-weighted groups)
+    categories: tuple[str, ...] = ()  # groups whose per-length scores this group averages (HELMET's overall), not its tasks
 
 
 GROUPS: Registry[Group] = Registry("group")
@@ -48,6 +49,22 @@ LONGBENCH = ("narrativeqa", "qasper", "multifieldqa_en", "hotpotqa", "2wikimqa",
 LONGBENCH_E = ("qasper", "multifieldqa_en", "hotpotqa", "2wikimqa", "gov_report", "multi_news", "trec", "triviaqa",
                "samsum", "passage_count", "passage_retrieval_en", "lcc", "repobench-p")
 BABILONG = tuple(f"qa{i}" for i in range(1, 21))  # bAbI's 20 tasks; the group `babilong` holds qa1-qa5
+HELMET_ICL = ("trec_coarse", "trec_fine", "nlu", "banking77", "clinic150")  # HELMET's ICL datasets (icl.SETS)
+HELMET_RAG = ("nq", "triviaqa", "hotpotqa", "popqa")  # HELMET's RAG datasets (rag.DATASETS)
+# HELMET's categories (scripts/collect_results.py `custom_avgs`); Recall takes three of our RULER tasks as HELMET does
+HELMET_CATEGORIES = {
+    "recall": ("json_kv", "niah_multikey_2", "niah_multikey_3", "niah_multivalue"),
+    "rag": tuple(HELMET_RAG),
+    "rerank": ("msmarco",),
+    "cite": ("alce_asqa", "alce_qampari"),
+    "longqa": ("narrativeqa", "infbench_qa", "infbench_choice"),
+    "summ": ("infbench_sum", "multi_lexsum"),
+    "icl": tuple(f"icl_{name}" for name in HELMET_ICL),
+}
+HELMET_LABELS = {"recall": "Recall (JSON KV and RULER MK-2, MK-3, MV)", "rag": "RAG (NQ, TriviaQA, HotpotQA, PopQA)",
+                 "rerank": "Re-rank (MS MARCO, NDCG@10)", "cite": "Cite (ALCE ASQA, QAMPARI)",
+                 "longqa": "LongQA (NarrativeQA, InfiniteBench QA and MC)",
+                 "summ": "Summ (InfiniteBench Sum, Multi-LexSum; judged)", "icl": "ICL (TREC coarse/fine, NLU, Banking77, Clinic150)"}
 
 
 def mmlu_subjects() -> dict[str, str]:
@@ -82,9 +99,25 @@ def _declare() -> None:
         GROUPS.register(f"mmlu_{category}", Group(members, None, f"MMLU {category.replace('_', ' ')} subjects", weighted=True))
     TASKS.register("gsm8k", "harness.tasks.gsm8k.task:gsm8k_task")
     TASKS.register("longbench_chat", "harness.tasks.longbench_chat.task:longbench_chat_task")
+    TASKS.register("longbench_v2", "harness.tasks.longbench_v2.task:longbench_v2_task")
     babilong = _family("babilong_", BABILONG, "harness.tasks.babilong.task:babilong_task")
     GROUPS.register("babilong", Group(babilong[:5], None, "BABILong qa1-qa5 (bAbI facts in PG-19 haystacks)"))
     GROUPS.register("babilong_all", Group(babilong, None, "BABILong's 20 bAbI tasks"))
+    TASKS.register("helmet_infbench_sum", "harness.tasks.helmet.summ:infbench_sum_task")  # HELMET Summ (judged)
+    TASKS.register("helmet_multi_lexsum", "harness.tasks.helmet.summ:multi_lexsum_task")
+    _family("helmet_icl_", HELMET_ICL, "harness.tasks.helmet.icl:icl_task")  # HELMET ICL (shots fill the length)
+    TASKS.register("helmet_narrativeqa", "harness.tasks.helmet.longqa:narrativeqa_task")  # HELMET LongQA
+    _family("helmet_", ("infbench_qa", "infbench_choice"), "harness.tasks.helmet.longqa:infbench_task")
+    _family("helmet_alce_", ("asqa", "qampari"), "harness.tasks.helmet.cite:cite_task")  # HELMET Cite (NLI-scored)
+    _family("helmet_", ("json_kv",), "harness.tasks.helmet.recall:recall_task")  # HELMET Recall (with RULER's)
+    _family("helmet_", HELMET_RAG, "harness.tasks.helmet.rag:rag_task")  # HELMET RAG (KILT passages fill the length)
+    _family("helmet_", ("msmarco",), "harness.tasks.helmet.rerank:rerank_task")  # HELMET Re-rank (NDCG@10)
+    categories = {name: [t if t in ruler else f"helmet_{t}" for t in members] for name, members in HELMET_CATEGORIES.items()}
+    for name, members in categories.items():
+        GROUPS.register(f"helmet_{name}", Group(members, None, f"HELMET {HELMET_LABELS[name]}"))
+    GROUPS.register("helmet", Group([t for members in categories.values() for t in members], None,
+                                    "HELMET's seven categories; score: the mean of the category scores",
+                                    categories=tuple(f"helmet_{name}" for name in categories)))
 
 
 _declare()

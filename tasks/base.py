@@ -16,11 +16,14 @@ generation budget (`generation_budget`), so prompt and answer fit in L.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from harness.core.prompt import TokenCosts
+from harness.core.thinking import NO_BUDGET, Budget
 from harness.core.types import Message, Prompt, Sample, ScoredSample
 from harness.tasks.data import GENERATED, DataSource
 from harness.tasks.options import NO_OPTIONS, Options
@@ -72,28 +75,75 @@ class Metric:
 SampleFactory = Callable[[Counter, int, int, int], Sample]
 
 
+# The run's budget while a task makes its samples (`Task.samples`, `budget_scope`): sample factories call the two
+# functions below with their task's own numbers, and a run's --max-new-tokens / --max-think-tokens reach them here.
+_BUDGET: ContextVar[Budget] = ContextVar("generation_budget", default=NO_BUDGET)
+
+
+@contextmanager
+def budget_scope(budget: Budget) -> Iterator[None]:
+    """Samples made inside are sized to `budget` (the run's answer and thinking tokens) instead of their task's own."""
+    token = _BUDGET.set(budget)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
 def generation_budget(max_new_tokens: int, length: int, halved: bool = False) -> int:
-    """Tokens reserved for the answer at `length`: `max_new_tokens`, or with `halved` at most half the
-    length (real documents: InfiniteBench's math_calc asks for 30,000)."""
-    return min(max_new_tokens, length // 2) if halved else max_new_tokens
+    """Tokens reserved for the answer at `length`: `max_new_tokens` (the run's `--max-new-tokens` inside a
+    `budget_scope`), or with `halved` at most half of what the thinking budget leaves of the length (real
+    documents: InfiniteBench's math_calc asks for 30,000)."""
+    budget = _BUDGET.get()
+    answer = budget.answer if budget.answer is not None else max_new_tokens
+    return min(answer, (length - budget.think) // 2) if halved else answer
 
 
 def prompt_budget(max_new_tokens: int, length: int, halved: bool = False) -> int:
-    """Tokens a prompt may take at `length`: the length minus the generation budget (`Task.prompt_budget`;
-    a sample factory that runs before its task exists calls this with the task's own numbers)."""
-    return length - generation_budget(max_new_tokens, length, halved)
+    """Tokens a prompt may take at `length`: the length minus the generation budget, thinking (inside a
+    `budget_scope`) plus answer (`Task.prompt_budget`; a sample factory that runs before its task exists calls this
+    with the task's own numbers)."""
+    return length - _BUDGET.get().think - generation_budget(max_new_tokens, length, halved)
+
+
+Reading = dict[str, float]  # the numbers a judge's reply gives (the JSON fields its prompt asks for)
+
+
+@dataclass(frozen=True)
+class JudgeCall:
+    """One of the prompts a several-prompt judge asks about one output: its name (the key of its reading),
+    the chat messages, and how to read the reply (None: no readable verdict)."""
+
+    name: str
+    prompt: list[Message]
+    parse: Callable[[str], Reading | None]
+
+
+@dataclass(frozen=True)
+class MultiJudge:
+    """A judge that asks several prompts per output (`calls`) and combines their readings (None: a reply that
+    stayed unreadable) into the score on the task's scale (None: no score) and the details a sample records."""
+
+    calls: Callable[[Sample, str], list[JudgeCall]]
+    combine: Callable[[Sample, dict[str, Reading | None]], tuple[float | None, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class JudgeSpec:
     """How an LLM judge scores a task's outputs: the judge's chat prompt and how to read its
-    verdict (a score on the task's scale, or None when the reply has no readable rating)."""
+    verdict (a score on the task's scale, or None when the reply has no readable rating); or, with
+    `multi`, several prompts per output whose readings combine into the score (HELMET's summaries)."""
 
-    prompt: Callable[[Sample, str], list[Message]]
-    parse: Callable[[str], float | None]
+    prompt: Callable[[Sample, str], list[Message]] | None = None
+    parse: Callable[[str], float | None] | None = None
     max_tokens: int = 256
     tries: int = 1  # ask again (a fresh, separately cached call) while the reply has no readable rating
     required: bool = False  # the task has no other metric: evaluating it without --judge is an error
+    multi: MultiJudge | None = None
+
+    def __post_init__(self) -> None:
+        if (self.multi is None) == (self.prompt is None or self.parse is None):
+            raise ValueError("a JudgeSpec has either a prompt and a parser, or `multi`")
 
 
 Reporter = Callable[[list[ScoredSample], Path], dict[str, Any]]
@@ -115,6 +165,8 @@ class Task:
     judge: JudgeSpec | None = None
     report: Reporter | None = None  # extra results and files (e.g. a NIAH heatmap) from the scored samples
     score_sample: Callable[[Sample, str], float] | None = None  # a scorer that needs the sample (its meta), not only targets
+    # a scorer that also returns per-sample details (metric components) the sample's record keeps in its meta
+    score_parts: Callable[[Sample, str], tuple[float, dict[str, Any]]] | None = None
     size: Callable[[], int] | None = None  # how many samples the task's data holds (real-document tasks)
     data_digest: Callable[[], str] | None = None  # content digest of the task's data (sample caches key on it)
     target_delimiter: str = " "  # multiple choice: between the prompt and each choice (lm-eval's)
@@ -123,6 +175,10 @@ class Task:
     data_source: Callable[[], DataSource] | None = None  # where the data came from (its loader says); None: generated
     options: Options = NO_OPTIONS  # the task's own typed `--task-args` (only these enter its cache key)
     halve_generation: bool = False  # the generation budget is at most half the length (real documents)
+    # a second generation from the first (postprocessed) output: (prompt, max new tokens), or None to score the
+    # first; the runner scores the second output and keeps the first in the sample's `meta["first_output"]`
+    follow_up: Callable[[Sample, str], tuple[Prompt, int] | None] | None = None
+    budget: Budget = NO_BUDGET  # the run's answer and thinking budgets (`with_budget`); the default: the task's own
 
     def data(self) -> DataSource:
         """Where the task's data came from (file, package, hub, url), as results record it; "generated" by default."""
@@ -136,27 +192,48 @@ class Task:
             self.size()
 
     def samples(self, counter: Counter, length: int, n: int, seed: int) -> list[Sample]:
-        """`n` samples sized to `length` tokens (prompt + generation)."""
-        return [self.make_sample(counter, length, index, seed) for index in range(n)]
+        """`n` samples sized to `length` tokens (prompt + generation, under the task's `budget`)."""
+        with budget_scope(self.budget):
+            return [self.make_sample(counter, length, index, seed) for index in range(n)]
+
+    def with_budget(self, budget: Budget) -> Task:
+        """The task under a run's budgets: `budget.answer` replaces `max_new_tokens`, `budget.think` is added."""
+        return replace(self, budget=budget, max_new_tokens=self.max_new_tokens if budget.answer is None else budget.answer)
 
     def score(self, sample: Sample, output: str) -> float:
         """Score one model output against the sample's targets."""
+        return self.scored(sample, output)[0]
+
+    def scored(self, sample: Sample, output: str) -> tuple[float, dict[str, Any]]:
+        """The score of one output and the details its record keeps (`score_parts`; none by default)."""
+        if self.score_parts is not None:
+            score, parts = self.score_parts(sample, self.postprocess(output))
+            return float(score), parts
         if self.score_sample is not None:
-            return self.score_sample(sample, self.postprocess(output))
-        return self.metric.per_sample(self.postprocess(output), sample.targets)
+            return self.score_sample(sample, self.postprocess(output)), {}
+        return self.metric.per_sample(self.postprocess(output), sample.targets), {}
 
     def lengths_for(self, lengths: Sequence[int]) -> list[int]:
         """The lengths this task runs at: the run's, or only 0 ("short") for a short-context task."""
         return [SHORT] if self.short else list(lengths)
 
-    def generation_budget(self, length: int) -> int:
+    def answer_budget(self, length: int) -> int:
         """Tokens reserved for the answer at `length` (see `generation_budget`)."""
-        return generation_budget(self.max_new_tokens, length, self.halve_generation)
+        with budget_scope(self.budget):
+            return generation_budget(self.max_new_tokens, length, self.halve_generation)
+
+    def generation_budget(self, length: int) -> int:
+        """Tokens reserved for generation at `length`: the thinking budget plus the answer's."""
+        return self.budget.think + self.answer_budget(length)
 
     def prompt_budget(self, length: int) -> int:
         """Tokens a prompt may take at `length`: the length minus the generation budget."""
-        return prompt_budget(self.max_new_tokens, length, self.halve_generation)
+        return length - self.generation_budget(length)
 
     def max_new_tokens_for(self, sample: Sample) -> int:
-        """Generation budget of one sample: the task's, unless the sample caps it (`Sample.max_new_tokens`)."""
-        return sample.max_new_tokens if sample.max_new_tokens is not None else self.max_new_tokens
+        """Generation limit of one sample: the thinking budget plus the answer's, the task's unless the sample caps
+        it (`Sample.max_new_tokens`); a real-document task's answer is at most half of what thinking leaves."""
+        answer = sample.max_new_tokens if sample.max_new_tokens is not None else self.max_new_tokens
+        if self.halve_generation and sample.length:
+            answer = min(answer, self.answer_budget(sample.length))
+        return self.budget.think + answer

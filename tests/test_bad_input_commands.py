@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.outputs import ensure_dir
 from harness.core.types import ScoredSample
 from harness.results import Result
 from tests.clirun import run_cli
@@ -103,12 +104,17 @@ def _workspace(w: Path) -> None:
         (w / f"board_{name}.yaml").write_text(f"name: b\nsweep: {w / name}\ncolumns: [{{task: niah_single_1}}]\n")
     (w / "training").mkdir()
     (w / "training" / "manifest.json").write_bytes(b'{"spec_digest": ')  # a damaged training manifest
+    for k in range(3):  # three runs to correlate: ruler and two of its tasks
+        cells = {task: {"256": {**cell, "score": float(k * i)}} for i, task in enumerate(["niah_single_1", "vt"])}
+        Result(results=cells, groups={"ruler": {"lengths": {"256": {"score": float(k)}}, "avg": float(k), "tasks": list(cells)}},
+               config={}).write(ensure_dir(w / f"corr{k}") / "results.json")
 
 
 EVAL = ["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "256", "--limit", "1"]
 NIAH = ["eval", "--model", "tiny-random", "--tasks", "niah", "--output", "{w}/out"]  # classic niah: essays, depths
 
 
+CORR = ["report", "correlation", "{w}/corr0", "{w}/corr1", "{w}/corr2"]
 NOISE = ["noise", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "256", "--limit", "1", "--output", "{w}/out"]
 
 
@@ -164,6 +170,12 @@ ROWS = [
     Row("eval", "unknown_name", ["eval", "--model", "vlm:x", "--tasks", "niah_single_1", "--output", "{w}/out"], ["vlm"]),
     Row("eval", "unknown_name", _eval("--chat-template", "sometimes"), ["--chat-template 'sometimes'"]),
     Row("eval", "bad_flag", _eval("--no-such-flag"), ["--no-such-flag", "harness eval --help"]),
+    Row("eval", "bad_number", _eval("--max-think-tokens", "-1"), ["--max-think-tokens -1"]),
+    Row("eval", "bad_number", _eval("--max-new-tokens", "0"), ["--max-new-tokens 0"]),
+    Row("eval", "bad_number", _eval("--max-think-tokens", "256"), ["--max-think-tokens 256", "length 256", "niah_single_1"]),
+    Row("eval", "bad_number", _eval("--max-new-tokens", "200", "--max-think-tokens", "56"),
+        ["--max-think-tokens 56 + --max-new-tokens 200", "length 256"]),
+    Row("eval", "wrong_shape", _eval("--think-markers", "<think>"), ["--think-markers '<think>'"]),
     # -- train -------------------------------------------------------------------------------------------
     Row("train", "output_is_file", _train("--output", "{w}/afile"), ["--output directory {w}/afile is a file"]),
     Row("train", "output_under_file", _train("--output", "{w}/afile/model"), ["{w}/afile/model", "{w}/afile is a file"]),
@@ -268,10 +280,37 @@ ROWS = [
     Row("noise", "output_under_file", [*NOISE[:-2], "--output", "{w}/afile/out"], ["{w}/afile/out", "{w}/afile is a file"]),
     Row("noise", "bad_number", [*NOISE, "--eval-seeds", "1"], ["--eval-seeds 1"]),
     Row("noise", "bad_number", [*NOISE, "--alpha", "2"], ["--alpha 2"]),
+    Row("noise", "bad_number", [*NOISE, "--max-think-tokens", "300"], ["--max-think-tokens 300", "length 256"]),
     Row("noise", "bad_number", [*NOISE, "--lengths", "4q"], ["'4q'"]),
     Row("noise", "unknown_name", [*NOISE, "--tasks", "niah_singel_1"], ["'niah_singel_1'", "niah_single_1"]),
     Row("noise", "missing", [*NOISE, "--data-dir", "{w}/nowhere"], ["--data-dir {w}/nowhere does not exist"]),
     Row("noise", "bad_flag", [*NOISE, "--no-such-flag"], ["--no-such-flag", "harness noise --help"]),
+    # -- report correlation ------------------------------------------------------------------------------
+    Row("report correlation", "missing", [*CORR, "{w}/nowhere"], ["run {w}/nowhere", "not a run directory"]),
+    Row("report correlation", "garbage", [*CORR, "{w}/results_garbage"], ["{w}/results_garbage/results.json", "not UTF-8"]),
+    Row("report correlation", "wrong_shape", [*CORR, "{w}/results_list"], ["{w}/results_list/results.json", "an array"]),
+    Row("report correlation", "missing", ["report", "correlation", "--sweep", "{w}/adir"], ["--sweep {w}/adir", "no sweep.json"]),
+    Row("report correlation", "damaged_state", ["report", "correlation", "--sweep", "{w}/sweep_garbage"],
+        ["{w}/sweep_garbage/sweep.json", "not UTF-8"]),
+    Row("report correlation", "bad_number", ["report", "correlation", "{w}/corr0", "{w}/corr1"], ["2 run(s) given", "at least 3"]),
+    Row("report correlation", "bad_number", [*CORR, "{w}/corr0"], ["{w}/corr0/results.json is given twice"]),
+    Row("report correlation", "unknown_name", [*CORR, "--categories", "ruler,vtt"], ["'vtt'", "did you mean vt"]),
+    Row("report correlation", "unknown_name", [*CORR, "--reference", "rulr"], ["--reference", "'rulr'", "ruler"]),
+    Row("report correlation", "wrong_shape", ["report", "correlation", "{w}/corr0", "{w}/corr1", "{w}/run"],
+        ["no two categories scored in every run", "--categories"]),
+    Row("report correlation", "wrong_shape", ["report", "correlation", "{w}/corr0", "{w}/corr1", "{w}/run", "--categories", "ruler,vt"],
+        ["'ruler' has no score in run(s) run ({w}/run/results.json)"]),
+    Row("report correlation", "bad_number", [*CORR, "--length", "4q"], ["'4q'"]),
+    Row("report correlation", "bad_number", [*CORR, "--resamples", "0"], ["--resamples 0"]),
+    Row("report correlation", "bad_number", [*CORR, "--seed", "-1"], ["--seed -1"]),
+    Row("report correlation", "bad_number", [*CORR, "--length", "8k"], ["no two categories scored in every run at --length 8k"]),
+    Row("report correlation", "bad_number", [*CORR, "--length", "8k", "--categories", "vt,ruler"],
+        ["--length 8k: category 'vt' has no score at that length", "run(s) corr0: 256"]),
+    Row("report correlation", "output_under_file", [*CORR, "--output", "{w}/afile/c.json"],
+        ["--output {w}/afile/c.json", "{w}/afile is a file"]),
+    Row("report correlation", "output_is_file", [*CORR, "--plot", "{w}/adir"], ["--plot {w}/adir", ".png or .svg"]),
+    Row("report correlation", "bad_flag", [*CORR, "--no-such-flag"], ["--no-such-flag", "harness report correlation --help"]),
+    Row("report", "unknown_name", ["report", "corelation"], ["'corelation'", "correlation"]),
     # -- the root --------------------------------------------------------------------------------------------
     Row("harness", "unknown_name", ["evl"], ["'evl'", "eval"]),
     Row("harness", "bad_flag", ["--verbose", "eval"], ["--verbose"]),

@@ -91,6 +91,8 @@ def json_doc_cases() -> dict[str, tuple[object, list[str]]]:
 
 MMLU_ROW = {"question": "q", "answer_a": "a", "answer_b": "b", "answer_c": "c", "answer_d": "d", "correct_answer": "A",
             "topic": "anatomy"}
+LBV2_ROW = {"_id": "x", "domain": "d", "sub_domain": "s", "difficulty": "easy", "length": "short", "question": "q",
+            "choice_A": "a", "choice_B": "b", "choice_C": "c", "choice_D": "d", "answer": "A", "context": "text"}
 CHAT = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
 SEEDS_CONFIG = "seeds: {{narrativeqa: {seeds}}}\n"
 
@@ -187,6 +189,14 @@ READERS = [
     Reader("longbench-chat cases", "test_cases.json",
            lambda f, tmp: [*EVAL, "--tasks", "longbench_chat", "--task-args", f"longbench_chat={f}"],
            _chat_cases_bad()),
+    Reader("longbench_v2 data.json", "data/longbench_v2/data.json",
+           lambda f, tmp: [*EVAL, "--tasks", "longbench_v2", "--data-dir", str(tmp / "data")],
+           {**json_doc_cases(),
+            "object_not_list": ('{"_id": "x"}', ["{path}", "expected an array, got an object"]),
+            "missing_keys": ('[{"_id": "x"}]', ["{path} question 0", "missing field 'domain'"]),
+            "wrong_types": (json.dumps([{**LBV2_ROW, "choice_A": 1}]), ["{path} question 0", "'choice_A'", "expected a string"]),
+            "bad_answer": (json.dumps([LBV2_ROW, {**LBV2_ROW, "answer": "E"}]), ["{path} question 1", "'answer' is 'E'"]),
+            "no_questions": ("[]", ["{path}", "no questions"])}),
     Reader("ruler qa_1 squad json", "squad.json",
            lambda f, tmp: [*EVAL, "--tasks", "qa_1", "--task-args", f"data={f}"], _squad_bad()),
     Reader("ruler qa_2 hotpotqa json", "data/hotpotqa.json",

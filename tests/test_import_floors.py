@@ -27,6 +27,7 @@ FLOORS: dict[str, int] = {
     "harness.store": 2,
     "harness.run_info": 2,
     "harness.report": 2,
+    "harness.correlation": 2,
     "harness.tracking": 2,
     "harness.lmeval_export": 2,
     "harness.sample_prompt": 2,

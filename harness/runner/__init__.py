@@ -22,13 +22,14 @@ from harness.core.provenance import environment
 from harness.core.records import RunRecord
 from harness.core.redaction import redact
 from harness.core.specs import BackendSpec, JudgeSpec
+from harness.core.thinking import DEFAULT_MARKERS, Budget, Thinking
 from harness.core.types import ScoredSample
 from harness.judge import Judge
 from harness.lmeval_export import write_lm_eval
 from harness.results import Result, aggregate, group_scores
 from harness.run_info import run_info
 from harness.runner.execute import execute
-from harness.runner.plan import build_work, check_lengths
+from harness.runner.plan import build_work, check_budgets, check_lengths
 from harness.runner.sample_cache import SampleCache
 from harness.runner.samples_log import SampleLog
 from harness.store import Store
@@ -54,6 +55,9 @@ class EvalConfig:
     model_args: dict[str, Any] = field(default_factory=dict)
     data_dir: str | None = None
     task_args: dict[str, Any] = field(default_factory=dict)
+    max_new_tokens: int | None = None  # the answer budget of every task (None: each task's own)
+    max_think_tokens: int = 0  # a reasoning model's thinking budget, added to the answer's (0: not a reasoning model)
+    think_markers: tuple[str, str] = DEFAULT_MARKERS  # think blocks stripped before scoring when max_think_tokens > 0
     use_sample_cache: bool = True
     # how the model loads, not what is evaluated: outside the fingerprint (`--device` is recorded in `model_args`)
     batch_size: int | str | None = None
@@ -71,6 +75,16 @@ class EvalConfig:
     def task_options(self) -> TaskOptions:
         return TaskOptions(data_dir=Path(self.data_dir) if self.data_dir else None, args=self.task_args)
 
+    @property
+    def budget(self) -> Budget:
+        """The run's generation budgets (`--max-new-tokens`, `--max-think-tokens`)."""
+        return Budget(self.max_new_tokens, self.max_think_tokens)
+
+    @property
+    def thinking(self) -> Thinking:
+        """How outputs are read before scoring (think blocks stripped when there is a thinking budget)."""
+        return Thinking(self.max_think_tokens, self.think_markers)
+
 
 def fingerprint(config: EvalConfig, backend: Backend, tokenizer_name: str, template_hash: str | None) -> dict[str, Any]:
     """What must match for a rerun to reuse finished samples in the same output directory."""
@@ -83,6 +97,10 @@ def fingerprint(config: EvalConfig, backend: Backend, tokenizer_name: str, templ
         "chat_template_hash": template_hash,
         "tokenizer": tokenizer_name,
         "task_args": config.task_args,
+        # only when set: the fingerprints of runs made before these budgets existed stay the same
+        **({"max_new_tokens": config.max_new_tokens} if config.max_new_tokens is not None else {}),
+        **({"max_think_tokens": config.max_think_tokens, "think_markers": list(config.think_markers)}
+           if config.max_think_tokens else {}),
     }
 
 
@@ -133,9 +151,10 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
     started_at = time.time()
     options = config.task_options()
     resolve_task_args(config.tasks, config.task_args)  # every key reaches a task that declares it
-    tasks = [get_task(name, options) for name in config.tasks]
+    tasks = [get_task(name, options).with_budget(config.budget) for name in config.tasks]
     if any(not t.short for t in tasks):  # short-context tasks run at their own length
         check_lengths(config.lengths, backend.max_length, config.model)
+    check_budgets(tasks, config.lengths)
     unjudged = [t.name for t in tasks if t.judge is not None and t.judge.required and judge is None]
     if unjudged:
         raise HarnessError(f"{', '.join(unjudged)} is scored by an LLM judge: pass --judge MODEL "
@@ -156,7 +175,7 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
                       options, cache)
     work = plan.work
     build_s = time.perf_counter() - t0
-    generate_s = execute(backend, work, backend.batch_hint, output, judge) if work else 0.0
+    generate_s = execute(backend, work, backend.batch_hint, output, judge, config.thinking) if work else 0.0
 
     wanted = {(t.name, length) for t in tasks for length in t.lengths_for(config.lengths)}
     records: list[ScoredSample] = []

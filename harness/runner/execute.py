@@ -9,9 +9,9 @@ written first and the run then stops with one line.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -20,13 +20,17 @@ from harness.core.backends.failures import RequestFailure, settle
 from harness.core.errors import HarnessError
 from harness.core.lengths import format_length
 from harness.core.redaction import redact_text
-from harness.core.types import ScoredSample
+from harness.core.thinking import Thinking
+from harness.core.types import Message, ScoredSample
 from harness.judge import Judge
+from harness.runner.generations import BatchOutput, finish, limit_meta
 from harness.runner.plan import WorkItem
 from harness.runner.samples_log import SampleLog
+from harness.tasks.base import JudgeSpec
 
 MAX_OUTPUT_CHARS = 100_000  # an enormous output is scored in full but stored cut to this
 MAX_ERROR_CHARS = 300  # a failed sample's reason, as stored
+MAX_JUDGE_REPLY_CHARS = 2000  # a judge's reply, as stored
 
 
 def batches(work: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
@@ -45,16 +49,25 @@ def clean_output(output: object) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def score_item(item: WorkItem, text: str, latency: float, judged: tuple[float | None, str] | None = None,
+@dataclass(frozen=True)
+class Judged:
+    """The judge's score of one output (None: no readable verdict, scored 0 and counted as `judge_failed`) and
+    what its sample records of it: the reply, or each sub-verdict of a several-prompt judge."""
+
+    score: float | None
+    meta: dict[str, object]
+
+
+def score_item(item: WorkItem, text: str, latency: float, judged: Judged | None = None,
                extra: dict[str, object] | None = None) -> ScoredSample:
     """Score one output with the task's metric, or with the judge's verdict when judged."""
     meta = {**item.sample.persisted_meta(), **(extra or {})}
     if judged is None:
-        score = float(item.task.score(item.sample, text))
+        score, parts = item.task.scored(item.sample, text)
+        meta.update(parts)
     else:
-        rating, reply = judged
-        score = rating if rating is not None else 0.0
-        meta.update(judge_reply=reply[:2000], judge_failed=rating is None)
+        score = judged.score if judged.score is not None else 0.0
+        meta.update(judged.meta)
     return _record(item, text[:MAX_OUTPUT_CHARS], score, latency, meta)
 
 
@@ -83,29 +96,64 @@ def _record(item: WorkItem, output: str, score: float, latency: float, meta: dic
     )
 
 
-def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str],
-                errors: list[str | None]) -> list[tuple[float | None, str] | None]:
-    """The judge's (score, reply) for items whose task is judged; None for the rest. The judge sees
-    the output after the task's postprocessing; unreadable verdicts are asked again up to `tries`.
-    Items already failed are not judged; a judge call that fails marks its item failed in `errors`."""
-    out: list[tuple[float | None, str] | None] = [None] * len(batch)
+@dataclass(frozen=True)
+class _Ask:
+    """One judge prompt of a batch: the item it judges, its name (a several-prompt judge's), messages and parser."""
+
+    index: int
+    name: str
+    prompt: list[Message]
+    parse: Callable[[str], object | None]
+    spec: JudgeSpec
+
+
+def _asks(batch: list[WorkItem], texts: list[str], errors: list[str | None]) -> list[_Ask]:
+    """Every judge prompt of the batch's judged, unfailed items (a single-prompt judge's under the name "")."""
+    asks: list[_Ask] = []
+    for i, item in enumerate(batch):
+        spec = item.task.judge
+        if spec is None or errors[i] is not None:
+            continue
+        output = item.task.postprocess(texts[i])
+        if spec.multi is not None:
+            asks += [_Ask(i, call.name, call.prompt, call.parse, spec) for call in spec.multi.calls(item.sample, output)]
+        elif spec.prompt is not None and spec.parse is not None:
+            asks.append(_Ask(i, "", spec.prompt(item.sample, output), spec.parse, spec))
+    return asks
+
+
+def judge_batch(judge: Judge | None, batch: list[WorkItem], texts: list[str], errors: list[str | None]) -> list[Judged | None]:
+    """The judge's verdict for items whose task is judged; None for the rest. The judge sees the output after the
+    task's postprocessing; all the batch's judge prompts (several per item for a several-prompt judge) go to the
+    judge in one call per `max_tokens`; unreadable verdicts are asked again up to `tries`. Items already failed
+    are not judged; a judge call that fails marks its item failed in `errors`."""
+    out: list[Judged | None] = [None] * len(batch)
     if judge is None:
         return out
-    todo = [i for i, item in enumerate(batch) if item.task.judge is not None and errors[i] is None]
-    by_tokens: dict[int, list[int]] = {}
-    for i in todo:
-        spec = batch[i].task.judge
-        assert spec is not None
-        by_tokens.setdefault(spec.max_tokens, []).append(i)
-    for max_tokens, indices in by_tokens.items():
-        specs = [spec for i in indices if (spec := batch[i].task.judge) is not None]  # all of them: see `todo`
-        prompts = [spec.prompt(batch[i].sample, batch[i].task.postprocess(texts[i])) for i, spec in zip(indices, specs)]
-        verdicts = judge.verdicts(prompts, max_tokens, [s.parse for s in specs], [s.tries for s in specs])
-        for i, verdict in zip(indices, verdicts):
+    by_tokens: dict[int, list[_Ask]] = {}
+    for ask in _asks(batch, texts, errors):
+        by_tokens.setdefault(ask.spec.max_tokens, []).append(ask)
+    got: dict[int, dict[str, tuple[object | None, str]]] = {}
+    for max_tokens, asks in by_tokens.items():
+        verdicts = judge.verdicts([a.prompt for a in asks], max_tokens, [a.parse for a in asks], [a.spec.tries for a in asks])
+        for ask, verdict in zip(asks, verdicts):
             if isinstance(verdict, RequestFailure):
-                errors[i] = f"judge: {verdict.reason}"
+                errors[ask.index] = errors[ask.index] or f"judge: {verdict.reason}"
             else:
-                out[i] = verdict
+                got.setdefault(ask.index, {})[ask.name] = verdict
+    for i, named in got.items():
+        spec = batch[i].task.judge
+        if errors[i] is not None or spec is None:
+            continue
+        if spec.multi is None:
+            rating, reply = named[""]
+            score = float(rating) if isinstance(rating, (int, float)) else None
+            out[i] = Judged(score, {"judge_reply": reply[:MAX_JUDGE_REPLY_CHARS], "judge_failed": score is None})
+            continue
+        readings = {name: reading if isinstance(reading, dict) else None for name, (reading, _) in named.items()}
+        score, details = spec.multi.combine(batch[i].sample, readings)
+        verdicts_meta = {name: {"reading": reading, "reply": reply[:MAX_JUDGE_REPLY_CHARS]} for name, (reading, reply) in named.items()}
+        out[i] = Judged(score, {"judge_verdicts": verdicts_meta, "judge_details": details, "judge_failed": score is None})
     return out
 
 
@@ -133,18 +181,6 @@ def choose(backend: Backend, items: list[WorkItem]) -> tuple[list[tuple[str, lis
     return out, abort
 
 
-@dataclass
-class BatchOutput:
-    """What the backend made of one batch, item by item: output text, output tokens, extra meta, and the
-    failure reason (None: answered); `abort` is the backend's reason to stop the run after this batch."""
-
-    texts: list[str]
-    tokens: list[int]
-    extra: list[dict[str, object]]
-    errors: list[str | None]
-    abort: str | None = None
-
-
 def run_batch(backend: Backend, batch: list[WorkItem]) -> BatchOutput:
     """Outputs, output token counts, extra meta and failures for one batch: generation, or a choice by loglikelihood."""
     texts: list[str] = [""] * len(batch)
@@ -169,6 +205,7 @@ def run_batch(backend: Backend, batch: list[WorkItem]) -> BatchOutput:
             else:
                 texts[i] = clean_output(generation.text)
                 tokens[i] = generation.output_tokens
+                extra[i] = limit_meta(generation)
     if pick:
         chosen, abort = choose(backend, [batch[i] for i in pick])
         aborts += [abort] if abort else []
@@ -187,9 +224,11 @@ def batch_label(batch: list[WorkItem]) -> str:
     return f"{task} {format_length(length)}" + (f" (+{len(cells) - 1} more)" if len(cells) > 1 else "")
 
 
-def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Path, judge: Judge | None = None) -> float:
+def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Path, judge: Judge | None = None,
+            thinking: Thinking = Thinking()) -> float:
     """Run all work through the backend (and the judge); returns wall time in seconds. Failed samples are
-    written as such; when the backend says its server is gone the batch is written, then a HarnessError."""
+    written as such; when the backend says its server is gone the batch is written, then a HarnessError.
+    The answers scored are the outputs without their thinking, after any follow-up (`generations.finish`)."""
     logs: dict[str, SampleLog] = {}
     total_tokens = 0
     failed = 0
@@ -198,13 +237,14 @@ def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Pat
         for batch in batches(work, batch_size):
             bar.set_description_str(batch_label(batch), refresh=True)
             t0 = time.perf_counter()
-            done = run_batch(backend, batch)
+            done = finish(backend, batch, run_batch(backend, batch), thinking)
             latency = (time.perf_counter() - t0) / max(len(batch), 1)
-            verdicts = judge_batch(judge, batch, done.texts, done.errors)
+            verdicts = judge_batch(judge, batch, done.answers, done.errors)
             by_task: dict[str, list[ScoredSample]] = {}
-            for item, text, out_tokens, extra, verdict, error in zip(batch, done.texts, done.tokens, done.extra, verdicts,
-                                                                     done.errors):
-                record = failed_item(item, error, latency) if error is not None else score_item(item, text, latency, verdict, extra)
+            for item, text, answer, out_tokens, extra, verdict, error in zip(batch, done.texts, done.answers, done.tokens,
+                                                                             done.extra, verdicts, done.errors):
+                record = failed_item(item, error, latency) if error is not None else \
+                    replace(score_item(item, answer, latency, verdict, extra), output=text[:MAX_OUTPUT_CHARS])
                 by_task.setdefault(item.task.name, []).append(record)
                 total_tokens += item.prompt_tokens + out_tokens
                 failed += error is not None

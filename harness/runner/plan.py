@@ -13,7 +13,7 @@ from harness.core.limit import sample_count
 from harness.core.prompt import ChatMode, PromptFormat
 from harness.core.types import Sample
 from harness.runner.sample_cache import SampleCache, cache_key
-from harness.tasks.base import Task
+from harness.tasks.base import Task, budget_scope
 from harness.tasks.data import TaskOptions
 
 
@@ -26,6 +26,19 @@ class WorkItem:
     prompt_format: PromptFormat
     prompt_tokens: int
     sample_cache: str | None = None  # the sample cache entry holding the prompt (`harness show RUN --sample ID`)
+
+
+def check_budgets(tasks: list[Task], lengths: list[int]) -> None:
+    """Refuse a length where a task's generation budget (thinking + answer) leaves no room for a prompt."""
+    for task in tasks:
+        for length in task.lengths_for(lengths):
+            if length and task.prompt_budget(length) < 1:
+                budget = task.budget
+                think = f"--max-think-tokens {budget.think} + " if budget.think else ""
+                answer = f"--max-new-tokens {budget.answer}" if budget.answer is not None else \
+                    f"the answer budget of {task.max_new_tokens} tokens"
+                raise HarnessError(f"{think}{answer} leave no room for a prompt at length {format_length(length)} "
+                                   f"({length} tokens) for task {task.name}: lower them or raise --lengths")
 
 
 def check_lengths(lengths: list[int], max_length: int, model: str) -> None:
@@ -74,7 +87,8 @@ def build_work(
             bar.set_description_str(f"building samples: {task.name} {format_length(length)}", refresh=True)
             key = cache_key(task, options, fmt, length, seed) if cache is not None else None
             if cache is not None:
-                samples = cache.samples(task, options, fmt, length, count, seed)
+                with budget_scope(task.budget):  # the cache makes missing samples with the task's factory
+                    samples = cache.samples(task, options, fmt, length, count, seed)
             else:
                 samples = task.samples(fmt, length, count, seed)
             bar.update(1)

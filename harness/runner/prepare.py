@@ -77,12 +77,31 @@ def _batch_size(value: Any) -> int | str | None:
     return parse_batch_size(value)
 
 
+def _max_new_tokens(value: Any) -> int | None:
+    from harness.core.thinking import parse_tokens
+
+    return parse_tokens(value, "--max-new-tokens", minimum=1, allow_none=True)
+
+
+def _max_think_tokens(value: Any) -> int:
+    from harness.core.thinking import parse_tokens
+
+    return parse_tokens(0 if value is None else value, "--max-think-tokens") or 0
+
+
+def _think_markers(value: Any) -> tuple[str, str]:
+    from harness.core.thinking import DEFAULT_MARKERS, parse_markers
+
+    return DEFAULT_MARKERS if value is None else parse_markers(value)
+
+
 # EvalConfig's fields that no `harness eval` flag sets by name, and why (tests/harness/test_cli_config_parity.py)
 NO_FLAG = {"use_sample_cache": "off only for benchmarks that time a cold sample build (bench/); no command turns it off",
            "max_length": "set by `max` among --lengths (the model's own max length)"}
 # text forms of EvalConfig's fields (YAML, flags): each turned into the field's type before the type check
 PARSERS: dict[str, Callable[[Any], Any]] = {"tasks": _tasks, "chat_template": _chat_template, "judge": _judge,
-                                            "limit": _limit, "batch_size": _batch_size}
+                                            "limit": _limit, "batch_size": _batch_size, "max_new_tokens": _max_new_tokens,
+                                            "max_think_tokens": _max_think_tokens, "think_markers": _think_markers}
 
 
 def eval_config(settings: Mapping[str, Any], source: str = "", fixed: Mapping[str, Any] | None = None) -> EvalConfig:
@@ -129,6 +148,7 @@ def prepare(config: EvalConfig, output: Path, db: Path | None = None, wandb_args
 
     # every task's data files read and checked now: a bad file fails before a model loads for nothing
     check_tasks(config.tasks, TaskOptions(data_dir=data_dir(config.data_dir), args=config.task_args))
+    _check_budgets(config)
     db = Path(db).expanduser() if db else default_db_path()
     lock = lock_output(output)  # refused at once when another process writes there; released by `run`
     try:
@@ -148,6 +168,18 @@ def prepare(config: EvalConfig, output: Path, db: Path | None = None, wandb_args
         lock.release()
         raise
     return Prepared(config, backend, judge, output, db, [], lock, wandb_args)
+
+
+def _check_budgets(config: EvalConfig) -> None:
+    """--max-new-tokens / --max-think-tokens that leave no prompt room at a length fail now, before a model loads."""
+    if config.budget.default:
+        return
+    from harness.runner.plan import check_budgets
+    from harness.tasks import get_task
+    from harness.tasks.data import TaskOptions
+
+    options = TaskOptions(data_dir=data_dir(config.data_dir), args=config.task_args)
+    check_budgets([get_task(name, options).with_budget(config.budget) for name in config.tasks], config.lengths)
 
 
 def _load_judge(config: EvalConfig, backend: Backend) -> Judge:

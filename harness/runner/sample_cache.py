@@ -34,6 +34,8 @@ def cache_key(task: Task, options: TaskOptions, fmt: PromptFormat, length: int, 
         "chat_template": fmt.template_hash,
         "length": length,
         "seed": seed,
+        # a run's --max-new-tokens / --max-think-tokens resize the prompts (absent by default: older keys stay valid)
+        **({"budget": task.budget.key()} if task.budget.key() and not task.short else {}),
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
 

@@ -23,11 +23,13 @@ from harness.core.lengths import parse_length
 from harness.core.resources import toml_beside
 from harness.core.types import Sample
 from harness.tasks.babilong import scoring
+from harness.tasks.babilong.generated import make_generated
 from harness.tasks.base import Counter, Metric, Task
 from harness.tasks.data import DataSource, TaskOptions
 from harness.tasks.docsource import DocSource, Rows
-from harness.tasks.options import Options
+from harness.tasks.options import Options, one_of
 from harness.tasks.realdoc import DocFlow, Rendered
+from harness.tasks.ruler.haystacks import Essay, load_essay
 from harness.tasks.truncation import check_mode
 
 HUB_ID = "RMT-team/babilong"
@@ -37,6 +39,8 @@ TASKS = tuple(f"qa{i}" for i in range(1, 21))
 MAIN = TASKS[:5]  # the group `babilong`: the tasks the published sets hold at every length
 MAX_NEW_TOKENS = 20  # the reference's generate_kwargs
 SAMPLES = 100  # rows per task and length in RMT-team/babilong (a local file may hold fewer: `size`)
+HAYSTACKS = ("published", "generated")
+CONFIG_RULES = ("fit", "nominal")
 TEMPLATE = "{instruction}\n\n{examples}\n\n{post_prompt}\n\n<context>\n{context}\n</context>\n\nQuestion: {question}"
 
 
@@ -71,16 +75,21 @@ class BabilongOptions(Options):
     """BABILong's `--task-args`: the reference's prompt ablations, the truncation mode, and the folder of
     its files (`babilong`, else `<data dir>/babilong`, else the hub)."""
 
-    shared: ClassVar[frozenset[str]] = frozenset({"truncate"})
+    shared: ClassVar[frozenset[str]] = frozenset({"truncate", "haystack_dir"})
 
     use_instruction: bool = True
     use_examples: bool = True
     use_post_prompt: bool = True
     truncate: str = "middle"
     babilong: str | None = None
+    haystack: str = "published"  # published: the hub's configs; generated: the 0k facts in our haystack at any length
+    config: str = "fit"  # published: fit = the largest config whose prompt fits uncut; nominal = the largest N <= L
+    haystack_dir: str | None = None  # generated: a folder of .txt background text (default D/pg_essays)
 
     def check(self) -> None:
         check_mode(self.truncate)
+        one_of("haystack", self.haystack, HAYSTACKS)
+        one_of("config", self.config, CONFIG_RULES)
 
 
 def prompt_text(task: str, options: BabilongOptions, context: str, question: str) -> str:
@@ -126,17 +135,54 @@ class Babilong:
     def digest(self) -> str:
         configs = self.local_configs()
         if configs is None:
-            return f"{HUB_ID}@{REVISION}/{self.task}"
-        joined = "|".join(f"{c}:{self.load(c).digest}" for c in configs)
-        return hashlib.sha256(joined.encode()).hexdigest()
+            published = f"{HUB_ID}@{REVISION}/{self.task}"
+        else:
+            published = hashlib.sha256("|".join(f"{c}:{self.load(c).digest}" for c in configs).encode()).hexdigest()
+        return f"{published}|essay:{self.essay().digest}" if self.typed.haystack == "generated" else published
 
     def origin(self) -> DataSource:
         configs = self.local_configs()
         return self.load(configs[0] if configs else "0k").origin
 
+    def essay(self) -> Essay:
+        """The background text of the generated haystack."""
+        return load_essay(self.options.find("haystack_dir", "pg_essays", f"babilong_{self.task} (generated haystack)"))
+
+    def check(self) -> None:
+        """Read the files a run needs now (the generated haystack's text and the 0k facts)."""
+        if self.typed.haystack == "generated":
+            self.essay()
+            self.load("0k")
+
     def make_sample(self, counter: Counter, length: int, index: int, seed: int) -> Sample:
-        """The `index`-th row of the config that fits `length`, fit to the length's prompt budget."""
-        config = config_for(length)
+        """The `index`-th row at `length`: generated (the 0k facts in as much haystack as fits), or the published
+        config the `config` rule picks, fit to the length's prompt budget."""
+        if self.typed.haystack == "generated":
+            rows = self.load("0k")
+            if index >= len(rows.rows):
+                raise HarnessError(f"BABILong {self.task}: {rows.source} has {len(rows.rows)} examples, asked for #{index}")
+            render = partial(prompt_text, self.task, self.typed, question=rows.rows[index]["question"])
+            return make_generated(self.task, f"BABILong {self.task} (generated)", rows.rows[index], self.essay(),
+                                  render, MAX_NEW_TOKENS, counter, length, index, seed)
+        candidates = self.candidates(length)
+        sample = self.published(candidates[0], counter, length, index, seed)
+        for config in candidates[1:]:
+            if not sample.truncated_from and not sample.skipped:
+                break
+            sample = self.published(config, counter, length, index, seed)
+        return sample
+
+    def candidates(self, length: int) -> list[str]:
+        """Configs to try at `length`, largest first: the nominal one (`config=nominal`), or down to 0k (`fit`:
+        the first whose prompt fits uncut; the smallest, cut, when none does)."""
+        nominal = config_for(length)
+        if self.typed.config == "nominal":
+            return [nominal]
+        local = self.local_configs()
+        smaller = [c for c in CONFIGS[: CONFIGS.index(nominal) + 1] if local is None or c in local]
+        return list(reversed(smaller)) or [nominal]
+
+    def published(self, config: str, counter: Counter, length: int, index: int, seed: int) -> Sample:
         flow = DocFlow(f"babilong_{self.task}", f"BABILong {self.task} ({config})", partial(self.load, config),
                        partial(render, self.task, config, self.typed), MAX_NEW_TOKENS, self.typed.truncate)
         return flow.make_sample(counter, length, index, seed)
@@ -161,12 +207,13 @@ def babilong_task(task: str, options: TaskOptions) -> Task:
         num_samples=SAMPLES,
         params={"benchmark": "babilong", "task": task, "hub": f"{HUB_ID}@{REVISION}", "truncate": typed.truncate,
                 "use_instruction": typed.use_instruction, "use_examples": typed.use_examples,
-                "use_post_prompt": typed.use_post_prompt},
+                "use_post_prompt": typed.use_post_prompt, "haystack": typed.haystack, "config": typed.config},
         score_sample=partial(score_sample, task),
         size=data.size,
         data_digest=data.digest,
         data_source=data.origin,
         options=typed,
         halve_generation=True,
+        check=data.check,
     )
 

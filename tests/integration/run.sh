@@ -30,7 +30,8 @@ done
 curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null || { echo "vLLM server did not start in 600 s"; tail -40 "$LOG"; exit 1; }
 echo "server up"
 
-HARNESS_VLLM_URL="http://127.0.0.1:$PORT/v1" .venv/bin/python -m pytest -q -m integration tests/integration/test_openai_server.py
+HARNESS_VLLM_URL="http://127.0.0.1:$PORT/v1" .venv/bin/python -m pytest -q -m integration tests/integration/test_openai_server.py \
+  tests/integration/test_helmet_judge.py
 stop_server
 trap - EXIT
 .venv-vllm/bin/python -m pytest -q -m integration -p no:cacheprovider tests/integration/test_vllm_backend.py

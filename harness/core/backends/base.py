@@ -38,6 +38,7 @@ class Generation:
     text: str
     output_tokens: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+    hit_limit: bool = False  # generation stopped at `max_tokens` (not at a stop string or the end of text)
 
 
 @dataclass(frozen=True)

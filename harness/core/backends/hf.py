@@ -236,13 +236,24 @@ class HFBackend(Backend):
                 **kwargs,
             )
         new_tokens = out[:, batch["input_ids"].shape[1] :]
+        ends = self._end_ids()
         generations = []
         for row, request in zip(new_tokens, requests):
             row = row[: request.max_tokens]
             tokens = [t for t in row.tolist() if t != self._tokenizer.pad_token_id]
             text = self._tokenizer.decode(tokens, skip_special_tokens=True)
-            generations.append(Generation(text=truncate_at_stop(text, request.stop), output_tokens=len(tokens)))
+            answer = truncate_at_stop(text, request.stop)
+            # at the limit: all its tokens generated, the last no end of text, no stop string met
+            hit_limit = len(tokens) >= request.max_tokens and tokens[-1] not in ends and answer == text
+            generations.append(Generation(text=answer, output_tokens=len(tokens), hit_limit=hit_limit))
         return generations
+
+    def _end_ids(self) -> set[int]:
+        """The token ids that end a generation (the model's eos ids, the tokenizer's eos and pad)."""
+        ids = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        ends = set(ids if isinstance(ids, (list, tuple)) else [ids] if ids is not None else [])
+        ends |= {t for t in (self._tokenizer.eos_token_id, self._tokenizer.pad_token_id) if t is not None}
+        return ends
 
     # -- loglikelihood ------------------------------------------------------------------------
 

@@ -222,6 +222,8 @@ class OpenAIBackend(Backend):
             ).text)
             message = first_choice(data).get("message")
             text = message.get("content") if isinstance(message, dict) else None
+            if text is None and isinstance(message, dict) and isinstance(message.get("reasoning_content", message.get("reasoning")), str):
+                text = ""  # a server's reasoning parser split the thinking off, and it ran out of tokens before an answer
             if not isinstance(text, str):
                 raise Fault("reply without message content")
         else:
@@ -232,7 +234,8 @@ class OpenAIBackend(Backend):
             text = first_choice(data).get("text")
             if not isinstance(text, str):
                 raise Fault("reply without text")
-        return Generation(text=truncate_at_stop(text, request.stop), output_tokens=output_tokens(data))
+        return Generation(text=truncate_at_stop(text, request.stop), output_tokens=output_tokens(data),
+                          hit_limit=first_choice(data).get("finish_reason") == "length")
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
         return self._map(self._loglikelihood_one, requests)

@@ -77,7 +77,8 @@ class VLLMBackend(Backend):
         ]
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         return [
-            Generation(text=truncate_at_stop(o.outputs[0].text, r.stop), output_tokens=len(o.outputs[0].token_ids))
+            Generation(text=truncate_at_stop(o.outputs[0].text, r.stop), output_tokens=len(o.outputs[0].token_ids),
+                       hit_limit=getattr(o.outputs[0], "finish_reason", None) == "length")
             for o, r in zip(outputs, requests)
         ]
 

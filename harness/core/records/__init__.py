@@ -14,6 +14,7 @@ message naming the file, its version and the versions read (`schema`).
 | a sweep | `ROOT/sweep.json` | `SweepSummary` | `SWEEP` |
 | a board's baseline | `BOARD/baseline.json` | `BoardBaseline` | `BASELINE` |
 | a noise floor | `OUT/noise.json` of `harness noise` | `NoiseRecord` | `NOISE` |
+| a category correlation | `--output` of `harness report correlation` | `CorrelationRecord` | `CORRELATION` |
 | the results database | `--db` (SQLite) | `harness.store.Store` | `RESULTS_DB` (`prepare_sqlite`) |
 | the LLM cache | `judge.db`, `OUT/llm_cache.sqlite` (SQLite) | `harness.core.llm_client.LLMCache` | `LLM_CACHE` (`prepare_sqlite`) |
 
@@ -23,6 +24,7 @@ add the step from the old one to `migrations` (or leave it out, and the old vers
 schema's `too_old` advice).
 """
 
+from harness.core.records.correlation import CORRELATION, CorrelationRecord
 from harness.core.records.database import (
     JUDGE_CACHE,
     LLM_CACHE,
@@ -41,8 +43,9 @@ from harness.core.records.schema import JsonRecord, RecordVersionError, Schema, 
 from harness.core.records.sweep import BASELINE, STAGE, SWEEP, BoardBaseline, StageRecord, SweepSummary
 
 __all__ = [
-    "BASELINE", "JUDGE_CACHE", "LLM_CACHE", "NOISE", "RESULTS", "RESULTS_DB", "RUN", "SAMPLES", "STAGE", "SWEEP", "SYNTH_CACHE",
-    "SYNTH_MANIFEST", "TRAIN_MANIFEST", "BoardBaseline", "BuiltModelManifest", "JsonRecord", "NoiseRecord", "RecordVersionError", "Result",
+    "BASELINE", "CORRELATION", "JUDGE_CACHE", "LLM_CACHE", "NOISE", "RESULTS", "RESULTS_DB", "RUN", "SAMPLES", "STAGE", "SWEEP",
+    "SYNTH_CACHE", "SYNTH_MANIFEST", "TRAIN_MANIFEST", "BoardBaseline", "BuiltModelManifest", "CorrelationRecord", "JsonRecord",
+    "NoiseRecord", "RecordVersionError", "Result",
     "RunRecord", "Schema", "SqliteSchema", "StageRecord", "SweepSummary", "SynthManifest", "TrainManifest", "check_columns",
     "sample_line_version", "prepare_sqlite", "set_sqlite_version", "sqlite_version", "write_atomic",
 ]

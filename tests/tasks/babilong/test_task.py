@@ -58,15 +58,55 @@ def test_ablations_drop_the_task_parts(data, tokenizer) -> None:
     assert "<example>" not in only_examples.make_sample(fmt, 512, 0, 42).prompt
 
 
-def test_longer_config_is_cut_in_the_middle_to_the_budget(data, tokenizer) -> None:
+def test_nominal_config_is_cut_in_the_middle_to_the_budget(data, tokenizer) -> None:
     fmt = PromptFormat(tokenizer, chat=False)
-    task = get_task("babilong_qa1", TaskOptions(data_dir=data))
+    task = get_task("babilong_qa1", TaskOptions(data_dir=data, args={"config": "nominal"}))
     sample = task.make_sample(fmt, 1024, 1, 42)
     assert sample.meta["config"] == "1k" and sample.truncated_from > 1024
     assert fmt.count(sample.prompt) <= task.prompt_budget(1024) == 1024 - 20
     assert sample.prompt.startswith("I will give you context") and sample.prompt.endswith("Question: Where is Mary?")
-    skipping = get_task("babilong_qa1", TaskOptions(data_dir=data, args={"truncate": "skip"}))
+    skipping = get_task("babilong_qa1", TaskOptions(data_dir=data, args={"truncate": "skip", "config": "nominal"}))
     assert skipping.make_sample(fmt, 1024, 1, 42).skipped
+
+
+def test_fit_takes_the_largest_config_that_fits_uncut(data, tokenizer) -> None:
+    fmt = PromptFormat(tokenizer, chat=False)
+    task = get_task("babilong_qa1", TaskOptions(data_dir=data))
+    cut = task.make_sample(fmt, 1024, 1, 42)  # the 1k haystack and the prompt overflow 1k: the 0k row, whole
+    assert cut.meta["config"] == "0k" and cut.truncated_from == 0
+    roomy = task.make_sample(fmt, 4096, 1, 42)  # no 2k/4k files here: the 1k row fits a 4k window uncut
+    assert roomy.meta["config"] == "1k" and roomy.truncated_from == 0
+    assert fmt.count(roomy.prompt) <= task.prompt_budget(4096)
+
+
+def test_generated_haystack_fits_any_length_exactly(data, shared_data, tokenizer, tmp_path) -> None:
+    fmt = PromptFormat(tokenizer, chat=False)
+    (tmp_path / "pg_essays").symlink_to(shared_data / "pg_essays")
+    (tmp_path / "babilong").symlink_to(data / "babilong")
+    task = get_task("babilong_qa3", TaskOptions(data_dir=tmp_path, args={"haystack": "generated"}))
+    task.preflight()
+    facts = ["Sandra took the milk.", "Sandra went to the garden.", "Sandra went to the office."]
+    for length in (1000, 3000, 6000):
+        sample = task.make_sample(fmt, length, 0, 42)
+        assert not sample.skipped, sample.skipped
+        tokens = fmt.count(sample.prompt)
+        assert sample.prompt_tokens == tokens <= task.prompt_budget(length)
+        assert task.prompt_budget(length) - tokens < 80  # one background sentence at most is left out
+        context = sample.prompt[sample.prompt.index("<context>"):]
+        positions = [context.index(f) for f in facts]
+        assert positions == sorted(positions)  # the facts in their order, among the sentences
+        assert sample.meta["config"] == "generated" and sample.needle_depths is not None
+    assert task.make_sample(fmt, 3000, 0, 42) == task.make_sample(fmt, 3000, 0, 42)
+    assert task.make_sample(fmt, 3000, 0, 42).prompt != task.make_sample(fmt, 3000, 0, 43).prompt  # other positions
+    tiny = task.make_sample(fmt, 512, 0, 42)  # qa3's prompt (instruction, examples) without haystack is over 492 tokens
+    assert tiny.skipped and "too small" in tiny.skipped
+
+
+def test_bad_haystack_option(data) -> None:
+    with pytest.raises(HarnessError, match="haystack"):
+        get_task("babilong_qa1", TaskOptions(data_dir=data, args={"haystack": "pg19"}))
+    with pytest.raises(HarnessError, match="pg_essays"):
+        get_task("babilong_qa1", TaskOptions(data_dir=data, args={"haystack": "generated"})).preflight()
 
 
 def test_scores_with_the_sample_question(data, tokenizer) -> None:
@@ -103,4 +143,4 @@ def test_eval_through_the_cli_at_two_lengths(tiny_path, data, tmp_path) -> None:
     results = json.loads((out / "results.json").read_text())["results"]
     assert set(results) >= {f"babilong_qa{i}" for i in range(1, 6)}
     assert set(results["babilong_qa1"]) == {"512", "1024"} and results["babilong_qa1"]["512"]["n"] == 2
-    assert results["babilong_qa1"]["1024"]["truncated"] == 2
+    assert results["babilong_qa1"]["1024"]["truncated"] == 0  # the 0k rows fit whole (config=fit)

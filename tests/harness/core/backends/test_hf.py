@@ -77,3 +77,13 @@ def test_sampling_is_seeded_per_request(tiny_backend) -> None:
     assert first[0].text == again[1].text and first[2].text == again[0].text  # same seed, same text, any batch
     assert len({g.text for g in tiny_backend.generate([sampled(s) for s in range(6)])}) > 1  # a random model samples apart
     assert first[1].text == tiny_backend.generate([greedy])[0].text
+
+
+def test_a_generation_that_runs_to_max_tokens_is_flagged(tiny_backend) -> None:
+    """hf compares the generated tokens with the limit: all of them generated, no end of text, no stop string."""
+    from harness.core.backends.base import GenerationRequest
+
+    long, = tiny_backend.generate([GenerationRequest(text="one two three", max_tokens=4)])
+    assert long.output_tokens == 4 and long.hit_limit
+    stopped, = tiny_backend.generate([GenerationRequest(text="one two three", max_tokens=4, stop=(long.text[:1],))])
+    assert not stopped.hit_limit

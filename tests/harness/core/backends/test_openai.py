@@ -100,3 +100,11 @@ def test_model_not_served_and_secret_not_described(server: str, monkeypatch) -> 
         OpenAIBackend("other", base_url=server)
     described = json.dumps(OpenAIBackend("m", base_url=server).describe())
     assert "sk-secret-value" not in described
+
+
+def test_a_reply_cut_at_max_tokens_is_flagged(server: str) -> None:
+    """finish_reason "length" (the completions reply here) is `hit_limit`; "stop" (the chat reply) is not."""
+    cut = OpenAIBackend("m", base_url=server, mode="completions").generate([GenerationRequest(text="x", max_tokens=2)])
+    done = OpenAIBackend("m", base_url=server).generate(
+        [GenerationRequest(text="x", max_tokens=2, messages=({"role": "user", "content": "Q?"},))])
+    assert cut[0].hit_limit and not done[0].hit_limit
