@@ -83,7 +83,8 @@ def describe(name: str) -> str:
 
     if name in GROUPS:
         group = GROUPS[name]
-        scoring = "size-weighted (mean over samples)" if group.weighted else "mean over its tasks"
+        scoring = ("size-weighted (mean over samples)" if group.weighted else
+                   f"mean of its categories ({', '.join(group.categories)})" if group.categories else "mean over its tasks")
         return f"group {name}: {group.description}; {len(group.tasks)} tasks, scored as the {scoring}\n\n{task_table(group.tasks)}"
     if name not in TASKS:
         resolve([name])  # raises: unknown task or group, with "did you mean"

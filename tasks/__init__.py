@@ -116,7 +116,7 @@ def _declare() -> None:
     for name, members in categories.items():
         GROUPS.register(f"helmet_{name}", Group(members, None, f"HELMET {HELMET_LABELS[name]}"))
     GROUPS.register("helmet", Group([t for members in categories.values() for t in members], None,
-                                    "HELMET's seven categories; score: the mean of the category scores",
+                                    "HELMET's seven categories",
                                     categories=tuple(f"helmet_{name}" for name in categories)))
 
 

@@ -34,3 +34,11 @@ def test_hub_offline_switches_an_imported_hub_library_and_back() -> None:
     with hub_offline():
         assert constants.HF_HUB_OFFLINE is True
     assert constants.HF_HUB_OFFLINE == before
+
+
+def test_a_group_of_categories_says_how_it_is_scored() -> None:
+    from harness.task_listing import describe
+
+    head = describe("helmet").splitlines()[0]
+    assert "scored as the mean of its categories (helmet_recall, helmet_rag" in head
+    assert "mean over its tasks" in describe("helmet_rag").splitlines()[0]
