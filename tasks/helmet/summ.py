@@ -34,7 +34,10 @@ from harness.tasks.infinitebench.task import SOURCE as INFINITEBENCH
 from harness.tasks.realdoc import DocFlow, Rendered
 from harness.tasks.truncation import check_mode
 
-MULTI_LEXSUM_HUB = "allenai/multi_lexsum"  # config v20230518, as load_multi_lexsum; revision not pinned (no commit verified here)
+MULTI_LEXSUM_HUB = "allenai/multi_lexsum"  # config v20230518, as load_multi_lexsum
+# Its loading script no longer runs under `datasets` 5; the hub's parquet conversion (refs/convert/parquet) holds the
+# same rows, as for HELMET's ICL sets. A branch, not a commit: no commit could be verified online from here.
+MULTI_LEXSUM_REVISION = "refs/convert/parquet"
 DEMO_SEED = 42  # HELMET's default --seed; the demos of a sample depend on its index only (the same at every length)
 JUDGE_TRIES = 3  # an unreadable verdict is asked again (the reference skips the sample instead)
 CALLS = ("fluency", "recall", "precision")
@@ -78,7 +81,8 @@ class _HelmetSource(DocSource):
 MULTI_LEXSUM = _HelmetSource(
     "HELMET Multi-LexSum", "multi_lexsum", lambda split: f"{split}.jsonl", _multi_lexsum_hub,
     (("id", (str, int)), ("sources", list), ("summary/short", (str, type(None)))),
-    (("summary/long", (str, type(None))), ("summary/short_keypoints", (list, type(None)))), hub_id=MULTI_LEXSUM_HUB)
+    (("summary/long", (str, type(None))), ("summary/short_keypoints", (list, type(None)))), hub_id=MULTI_LEXSUM_HUB,
+    revision=MULTI_LEXSUM_REVISION)
 
 
 def _with_short_summary(rows: Rows) -> Rows:
