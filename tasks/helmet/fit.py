@@ -13,6 +13,7 @@ The sample rows follow HELMET's own choice of test examples (`helmet_subset`, `s
 
 from __future__ import annotations
 
+import hashlib
 import random
 from bisect import bisect_right
 from itertools import accumulate
@@ -89,15 +90,18 @@ def helmet_subset(keys: Sequence[Any], limit: int, seed: int = 42) -> list[int]:
 
 
 def shuffled_subset(count: int, limit: int, seed: int = 42) -> list[int]:
-    """HELMET's choice where it shuffles (`load_json_kv`): `datasets`' `shuffle(seed).select(range(limit))`, i.e.
-    the first `limit` of numpy's `default_rng(seed).permutation(count)`."""
-    import numpy as np
-
-    return [int(i) for i in np.random.default_rng(seed).permutation(count)[:limit]]
+    """HELMET's choice where it shuffles (`load_json_kv`): `datasets`' `shuffle(seed).select(range(limit))`."""
+    return shuffled(count, seed)[:limit]
 
 
 def shuffled(count: int, seed: int) -> list[int]:
-    """`datasets`' `Dataset.shuffle(seed=seed)` order of `count` rows (HELMET's per-question demo shuffle)."""
+    """`datasets`' `Dataset.shuffle(seed=seed)` order of `count` rows: numpy's `default_rng(seed).permutation(count)`
+    (every HELMET shuffle: demo pools, ICL and InfiniteBench rows, `train_test_split`)."""
     import numpy as np
 
     return [int(i) for i in np.random.default_rng(seed).permutation(count)]
+
+
+def demo_seed(key: Any) -> int:
+    """HELMET's per-question demo seed (RAG, Re-rank): sha256 of the key's text, mod 2**31."""
+    return int(hashlib.sha256(str(key).encode("utf-8")).hexdigest(), 16) % 2**31

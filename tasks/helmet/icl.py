@@ -23,14 +23,13 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 from harness.core.errors import HarnessError
 from harness.core.resources import toml_beside
 from harness.core.types import Prompt, Sample, sample_id
 from harness.core.userfiles import iter_jsonl
 from harness.tasks.base import Counter, Metric, Task, prompt_budget
 from harness.tasks.data import DataSource, TaskOptions, check_fields, file_digest, hub_source, local_source
+from harness.tasks.helmet.fit import shuffled
 from harness.tasks.helmet.qa_metrics import icl_exact_match
 from harness.tasks.helmet.source import HelmetOptions
 from harness.tasks.sizing import Layout, count_layout, fit_layout, to_sample
@@ -75,14 +74,9 @@ def prompts() -> dict[str, Any]:
 
 # -- HELMET's sampling, reproduced --------------------------------------------------------------------------------
 
-def permutation(n: int, seed: int) -> list[int]:
-    """`datasets.Dataset.shuffle(seed=seed)`'s order of n rows."""
-    return [int(i) for i in np.random.default_rng(seed).permutation(n)]
-
-
 def train_test_split(rows: Sequence[Row], seed: int, test_size: float = 0.1) -> tuple[list[Row], list[Row]]:
     """`datasets.Dataset.train_test_split(test_size=0.1, seed=seed)`: (train, test)."""
-    order = permutation(len(rows), seed)
+    order = shuffled(len(rows), seed)
     n_test = math.ceil(test_size * len(rows))
     return [rows[i] for i in order[n_test:]], [rows[i] for i in order[:n_test]]
 
@@ -246,7 +240,7 @@ def _pool(data: IclData, seed: int) -> Pool:
     else:
         train, test = list(train_split.rows), list(test_split.rows)
     if len(test) > TEST_SAMPLES:  # shuffled, then label-balanced (HELMET's max_test_samples)
-        test = balance_labels(by_label([test[i] for i in permutation(len(test), seed)]), TEST_SAMPLES, seed)
+        test = balance_labels(by_label([test[i] for i in shuffled(len(test), seed)]), TEST_SAMPLES, seed)
     return Pool(by_label(train), tuple(test))
 
 

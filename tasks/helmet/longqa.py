@@ -31,7 +31,8 @@ from harness.core.types import Message, Prompt, Sample, ScoredSample, sample_id
 from harness.core.userfiles import check_type, parse_object_line
 from harness.tasks.base import Counter, JudgeSpec, Metric, Task, generation_budget, mean, prompt_budget
 from harness.tasks.data import DataSource, TaskOptions, file_digest, hub_source, local_source
-from harness.tasks.helmet.icl import helmet_folder, permutation
+from harness.tasks.helmet.fit import shuffled
+from harness.tasks.helmet.icl import helmet_folder
 from harness.tasks.helmet.qa_metrics import choice_exact_match, default_score, parse_output
 from harness.tasks.helmet.source import HelmetOptions
 from harness.tasks.infinitebench.task import SOURCE as INFINITEBENCH
@@ -307,7 +308,7 @@ def _narrativeqa_items(directory: Path | None, min_words: int, seed: int) -> lis
     data = narrativeqa_test(directory)
     demos = narrativeqa_demos(directory)
     items = []
-    for i in permutation(len(data.questions), seed):
+    for i in shuffled(len(data.questions), seed):
         doc, question, answers, words = data.questions[i]
         if words < min_words:
             continue
@@ -336,10 +337,10 @@ def _infbench_items(kind: str, key: tuple[Path | None, str | None], seed: int) -
     rows = INFINITEBENCH.load(options, INFBENCH_SPLIT[kind]).rows
     prepared = [_prepare(kind, row, i) for i, row in enumerate(rows)]
     items = []
-    for i in permutation(len(prepared), seed):
+    for i in shuffled(len(prepared), seed):
         me = prepared[i]
         others = [p for p in prepared if p["id"] != me["id"]]  # HELMET: filter(id != this).shuffle(seed).select(2)
-        demos = [others[j] for j in permutation(len(others), seed)[:SHOTS]]
+        demos = [others[j] for j in shuffled(len(others), seed)[:SHOTS]]
         fields = {"options": me["options"]} if kind == "infbench_choice" else {}
         items.append(Item(me["context"], me["question"], me["answers"],
                           demo_text(kind, [{**d, "answer": d["answers"][0]} for d in demos]), fields,

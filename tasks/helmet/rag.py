@@ -19,7 +19,6 @@ text), else those with `has_answer` true.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -100,11 +99,6 @@ def popular(s_pop: Any, where: str) -> bool:
     return math.log10(s_pop) < POPULARITY
 
 
-def demo_seed(key: Any) -> int:
-    """HELMET's per-question demo seed: sha256 of the key's text, mod 2**31."""
-    return int(hashlib.sha256(str(key).encode("utf-8")).hexdigest(), 16) % 2**31
-
-
 @dataclass(frozen=True)
 class Layout:
     """One row's passages: the gold ones with their relative depths, the distractors in the file's order."""
@@ -169,7 +163,7 @@ class Rag:
             pool = [d for d in pool if d[self.key] != sample_key]
         chosen: list[dict[str, Any]] = []
         seen: set[Any] = set()
-        for i in fit.shuffled(len(pool), demo_seed(sample_key)):
+        for i in fit.shuffled(len(pool), fit.demo_seed(sample_key)):
             if pool[i][self.key] in seen:
                 continue
             seen.add(pool[i][self.key])

@@ -16,7 +16,6 @@ passages kept.
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from typing import Any
 
@@ -84,10 +83,6 @@ def ranking(ctxs: list[dict[str, Any]]) -> str:
     return " > ".join(c["id"] for c in sorted(ctxs, key=lambda c: int(str(c["label"])), reverse=True))
 
 
-def demo_seed(qid: str) -> int:
-    return abs(int(hashlib.sha256(qid.encode("utf-8")).hexdigest(), 16) % 2**31)
-
-
 class Rerank:
     """The task's rows (read when first needed) and its sample factory."""
 
@@ -124,7 +119,7 @@ class Rerank:
             pool = [d for d in self.demos().rows if d["qid"] != row["qid"]]
         template = passage_template(row)
         text, seen = "", set()
-        for i in fit.shuffled(len(pool), demo_seed(row["qid"])):
+        for i in fit.shuffled(len(pool), fit.demo_seed(row["qid"])):
             d = pool[i]
             if d["qid"] in seen:
                 continue

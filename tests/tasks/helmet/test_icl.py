@@ -16,6 +16,7 @@ from harness.core.prompt import PromptFormat
 from harness.tasks import HELMET_ICL, get_task
 from harness.tasks.data import TaskOptions
 from harness.tasks.helmet import icl
+from harness.tasks.helmet.fit import shuffled
 from harness.tasks.helmet.qa_metrics import icl_exact_match
 from tests.tasks.helmet.icl_fixtures import write_icl, write_jsonl
 
@@ -116,7 +117,7 @@ def test_helmet_shuffles_are_reproduced(root) -> None:
 
     rows = [{"text": f"t{i}", "label": i % 7} for i in range(101)]
     data = datasets.Dataset.from_list(rows)
-    assert [r["text"] for r in data.shuffle(seed=42)] == [rows[i]["text"] for i in icl.permutation(101, 42)]
+    assert [r["text"] for r in data.shuffle(seed=42)] == [rows[i]["text"] for i in shuffled(101, 42)]
     split = data.train_test_split(test_size=0.1, seed=42)
     train, test = icl.train_test_split([(r["text"], r["label"]) for r in rows], 42)
     assert [r["text"] for r in split["test"]] == [t for t, _ in test]

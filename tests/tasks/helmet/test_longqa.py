@@ -16,7 +16,7 @@ from harness.judge import Judge
 from harness.runner import EvalConfig, evaluate
 from harness.tasks import get_task
 from harness.tasks.data import TaskOptions
-from harness.tasks.helmet.icl import permutation
+from harness.tasks.helmet.fit import shuffled
 from harness.tasks.helmet.qa_metrics import choice_exact_match, default_score, rouge_l_f1
 from tests.fakes import ScriptedBackend
 from tests.tasks.helmet.icl_fixtures import write_jsonl
@@ -43,7 +43,7 @@ def test_narrativeqa_prompt_demos_and_order(root, tokenizer) -> None:
     rows = [json.loads(line) for line in (root / "helmet/narrativeqa/test.jsonl").read_text().splitlines()]
     for index in range(3):
         sample = t.make_sample(fmt, 8192, index, 42)
-        row = rows[permutation(len(rows), 42)[index]]  # HELMET's test.shuffle(seed=42)
+        row = rows[shuffled(len(rows), 42)[index]]  # HELMET's test.shuffle(seed=42)
         assert sample.targets == tuple(a["text"] for a in row["answers"]) and sample.truncated_from == 0
         assert sample.prompt.startswith(NQA_HEAD)
         demos = re.findall(r"Question: (Train question \d\?)\nAnswer: (train answer \d)\n\n", sample.prompt)
@@ -96,11 +96,11 @@ def test_infbench_templates_and_demos_are_helmets(root, tokenizer) -> None:
     rows = [json.loads(line) for line in (root / "infinitebench/longbook_choice_eng.jsonl").read_text().splitlines()]
     t = task(root, "helmet_infbench_choice")
     sample = t.make_sample(fmt, 65536, 0, 42)
-    me = rows[permutation(len(rows), 42)[0]]
+    me = rows[shuffled(len(rows), 42)[0]]
     letter = "ABCD"[me["options"].index(me["answer"][0])]
     assert sample.targets == (letter, f"{letter}. {me['answer'][0]}")
     others = [r for r in rows if r["id"] != me["id"]]
-    demo_letters = ["ABCD"[others[j]["options"].index(others[j]["answer"][0])] for j in permutation(len(others), 42)[:2]]
+    demo_letters = ["ABCD"[others[j]["options"].index(others[j]["answer"][0])] for j in shuffled(len(others), 42)[:2]]
     options = "A. river_walk\nB. lantern_fix\nC. harbor_map\nD. meadow_sum"
     demo = "\n\n".join(f"[story text]\nQuestion: Which one is right?\nOptions:\n{options}\nAnswer: {x}" for x in demo_letters)
     assert sample.prompt == (
