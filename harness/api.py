@@ -168,7 +168,9 @@ def eval_config_from_flags(flags: Mapping[str, Any]) -> EvalConfig:
                 "data_dir": str(data_dir) if data_dir else None, "task_args": task_arguments(flags),
                 "batch_size": model.batch_size, "base_url": model.base_url, "tokenizer": model.tokenizer, "judge": judge,
                 "max_new_tokens": flags.get("max_new_tokens"), "max_think_tokens": flags.get("max_think_tokens"),
-                "think_markers": flags.get("think_markers")}
+                "think_markers": flags.get("think_markers"), "replicas": flags.get("replicas", 1),
+                "executor": flags.get("executor", "local"), "ray_address": flags.get("ray_address"),
+                "schedule": flags.get("schedule", "prefix")}
     config = eval_config(settings)
     if config.judge is not None:
         config.judge.backend.options()  # the judge's options checked now, before the evaluated model loads
@@ -224,6 +226,10 @@ def evaluate(
     max_new_tokens: int | None = None,
     max_think_tokens: int = 0,
     think_markers: str | Sequence[str] | None = None,
+    replicas: int = 1,
+    executor: str = "local",
+    ray_address: str | None = None,
+    schedule: str = "prefix",
 ) -> Result:
     """Evaluate `model` on `tasks` across `lengths`, exactly as `harness eval` with the same arguments does
     (the same files under `output`, the same database row); returns the `Result` the command prints.

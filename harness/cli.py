@@ -110,6 +110,15 @@ def eval_command(
     max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help=MAX_NEW_TOKENS_HELP),
     max_think_tokens: int = typer.Option(0, "--max-think-tokens", help=MAX_THINK_TOKENS_HELP),
     think_markers: Optional[str] = typer.Option(None, "--think-markers", help=THINK_MARKERS_HELP),
+    replicas: int = typer.Option(1, "--replicas", help="model workers sharing the samples: hf/vllm processes, each on its own "
+                                 "GPU(s) (CUDA_VISIBLE_DEVICES; vLLM: tensor_parallel_size each) or share of CPU cores; "
+                                 "openai: one per --base-url URL1,URL2,..."),
+    executor: str = typer.Option("local", "--executor", help="where --replicas workers run: local processes, or ray "
+                                 "(actors on a Ray cluster; the `ray` extra)"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="--executor ray: the cluster to join "
+                                              "(default: start a local one)"),
+    schedule: str = typer.Option("prefix", "--schedule", help="prefix (default): samples sharing a prompt prefix sent "
+                                 "together to one worker, longest first, for prefix caches; length: longest prompts first"),
 ) -> None:
     """Run a model over tasks at several context lengths; write results, samples and a database row."""
     flags = dict(locals())  # the flags by name: `harness.api.evaluate`'s parameters

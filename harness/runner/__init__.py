@@ -28,10 +28,13 @@ from harness.judge import Judge
 from harness.lmeval_export import write_lm_eval
 from harness.results import Result, aggregate, group_scores
 from harness.run_info import run_info
+from harness.runner.dispatch import WorkerStats, execute_replicas
 from harness.runner.execute import execute
 from harness.runner.plan import build_work, check_budgets, check_lengths
+from harness.runner.replicas import ReplicaBackend
 from harness.runner.sample_cache import SampleCache
 from harness.runner.samples_log import SampleLog
+from harness.runner.schedule import check_schedule
 from harness.store import Store
 from harness.tasks import GROUPS, get_task
 from harness.tasks.data import TaskOptions
@@ -65,6 +68,11 @@ class EvalConfig:
     tokenizer: str | None = None
     judge: JudgeSpec | None = None  # scores the judged tasks; its name enters the fingerprint
     max_length: bool = False  # `max` among the lengths: the model's own max length, added once it loads
+    # how the work is spread and ordered, not what is computed: outside the fingerprint (harness.runner.schedule)
+    replicas: int = 1  # model workers sharing the samples (harness.runner.replicas)
+    executor: str = "local"  # where they run: local processes, or actors on a Ray cluster
+    ray_address: str | None = None  # the Ray cluster to join (None: a local one)
+    schedule: str = "prefix"  # prefix: samples sharing a prompt prefix together, longest first; length: the old order
 
     @property
     def backend(self) -> BackendSpec:
@@ -175,13 +183,20 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
                       options, cache)
     work = plan.work
     build_s = time.perf_counter() - t0
-    generate_s = execute(backend, work, backend.batch_hint, output, judge, config.thinking) if work else 0.0
+    schedule = check_schedule(config.schedule)
+    workers: list[WorkerStats] = []
+    if isinstance(backend, ReplicaBackend):
+        generate_s, workers = execute_replicas(backend.lanes, work, backend.batch_hint, output, judge, config.thinking,
+                                               schedule) if work else (0.0, [])
+    else:
+        generate_s = execute(backend, work, backend.batch_hint, output, judge, config.thinking, schedule) if work else 0.0
 
     wanted = {(t.name, length) for t in tasks for length in t.lengths_for(config.lengths)}
     records: list[ScoredSample] = []
     for task in tasks:
         records += [r for r in SampleLog(output / "samples" / f"{task.name}.jsonl").read(report=False) if (r.task, r.length) in wanted]
-    records = latest_records(records)
+    order = {task.name: i for i, task in enumerate(tasks)}  # one order whatever order the samples were computed in
+    records = sorted(latest_records(records), key=lambda r: (order[r.task], r.length, r.index, r.id))
     table = aggregate(tasks, records, config.lengths, plan.skipped)
     reports = {
         task.name: report
@@ -205,6 +220,9 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
             "total_s": round(time.perf_counter() - started, 3),
             "samples_computed": len(work),
             "samples_reused": len(records) - len(work),
+            "schedule": schedule,
+            **({"replicas": len(backend.lanes), "executor": config.executor, "workers": [w.to_dict() for w in workers]}
+               if isinstance(backend, ReplicaBackend) else {}),
         },
     })
     result = Result(results=table, groups=group_scores(table, dict(GROUPS.items())), config=run_config,

@@ -8,10 +8,11 @@ written first and the run then stops with one line.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable
 
 from tqdm import tqdm
 
@@ -26,21 +27,12 @@ from harness.judge import Judge
 from harness.runner.generations import BatchOutput, finish, limit_meta
 from harness.runner.plan import WorkItem
 from harness.runner.samples_log import SampleLog
+from harness.runner.schedule import Schedule, units
 from harness.tasks.base import JudgeSpec
 
 MAX_OUTPUT_CHARS = 100_000  # an enormous output is scored in full but stored cut to this
 MAX_ERROR_CHARS = 300  # a failed sample's reason, as stored
 MAX_JUDGE_REPLY_CHARS = 2000  # a judge's reply, as stored
-
-
-def batches(work: list[WorkItem], size: int) -> Iterator[list[WorkItem]]:
-    """Longest prompts first, so an out-of-memory error shows in the first batch; multiple-choice
-    items after them, task by task in sample order, so a backend can reuse a task's shared prompt
-    prefix (few-shot examples) from one batch to the next."""
-    ordered = sorted(work, key=lambda item: (bool(item.sample.choices), -item.prompt_tokens if not item.sample.choices else 0,
-                                             item.sample.task, item.sample.index, item.sample.id))
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
 
 
 def clean_output(output: object) -> str:
@@ -224,37 +216,82 @@ def batch_label(batch: list[WorkItem]) -> str:
     return f"{task} {format_length(length)}" + (f" (+{len(cells) - 1} more)" if len(cells) > 1 else "")
 
 
+class Sink:
+    """Where finished batches go: scored (and judged), appended to the samples log, counted on the progress bar.
+    Thread-safe: the workers of a `--replicas` run share one sink, the one writer of the samples log."""
+
+    def __init__(self, output: Path, judge: Judge | None, thinking: Thinking, bar: tqdm[Any]) -> None:
+        self.output = output
+        self.judge = judge
+        self.thinking = thinking
+        self.bar = bar
+        self.logs: dict[str, SampleLog] = {}
+        self.total_tokens = 0
+        self.failed = 0
+        self.started = time.perf_counter()
+        self._write = threading.Lock()
+        self._judging = threading.Lock()
+
+    def run(self, backend: Backend, batch: list[WorkItem],
+            requeue: Callable[[list[WorkItem]], None] | None = None) -> tuple[str | None, bool]:
+        """Run one batch on `backend` and record it; returns the reason to stop the run, if any, and whether it is the
+        backend's own (its server gone: other workers can go on) rather than the judge's. With `requeue` (other
+        workers are left), a gone backend's failed items are handed back to them instead of recorded as failed."""
+        self.bar.set_description_str(batch_label(batch), refresh=True)
+        t0 = time.perf_counter()
+        done = finish(backend, batch, run_batch(backend, batch), self.thinking)
+        latency = (time.perf_counter() - t0) / max(len(batch), 1)
+        with self._judging:  # one judge (its cache a database) for every worker
+            verdicts = judge_batch(self.judge, batch, done.answers, done.errors)
+        judge_abort = self.judge.abort if self.judge is not None else None
+        abort = judge_abort or done.abort
+        handed_back = [item for item, error in zip(batch, done.errors) if error is not None] \
+            if done.abort and not judge_abort and requeue else []
+        records: list[tuple[WorkItem, ScoredSample, int]] = []
+        for item, text, answer, out_tokens, extra, verdict, error in zip(batch, done.texts, done.answers, done.tokens,
+                                                                         done.extra, verdicts, done.errors):
+            if handed_back and error is not None:
+                continue
+            record = failed_item(item, error, latency) if error is not None else \
+                replace(score_item(item, answer, latency, verdict, extra), output=text[:MAX_OUTPUT_CHARS])
+            records.append((item, record, out_tokens))
+        self.record(records)
+        if handed_back and requeue is not None:
+            requeue(handed_back)
+        return abort, abort is not None and not judge_abort
+
+    def record(self, records: list[tuple[WorkItem, ScoredSample, int]]) -> None:
+        """Append the records durably, task by task, and move the bar."""
+        with self._write:
+            by_task: dict[str, list[ScoredSample]] = {}
+            for item, record, out_tokens in records:
+                by_task.setdefault(item.task.name, []).append(record)
+                self.total_tokens += item.prompt_tokens + out_tokens
+                self.failed += record.error is not None
+            for task_name, scored in by_task.items():
+                log = self.logs.setdefault(task_name, SampleLog(self.output / "samples" / f"{task_name}.jsonl"))
+                log.append(scored)
+            elapsed = time.perf_counter() - self.started
+            self.bar.set_postfix_str(f"{self.total_tokens / max(elapsed, 1e-9):,.0f} tok/s" +
+                                     (f", {self.failed} failed" if self.failed else ""))
+            self.bar.update(len(records))
+
+    def stop(self, abort: str) -> HarnessError:
+        """The error a run stops with when its (last) backend is gone."""
+        return HarnessError(f"{abort}; the finished samples are kept in {self.output}: rerun the same command to continue")
+
+
 def execute(backend: Backend, work: list[WorkItem], batch_size: int, output: Path, judge: Judge | None = None,
-            thinking: Thinking = Thinking()) -> float:
-    """Run all work through the backend (and the judge); returns wall time in seconds. Failed samples are
-    written as such; when the backend says its server is gone the batch is written, then a HarnessError.
-    The answers scored are the outputs without their thinking, after any follow-up (`generations.finish`)."""
-    logs: dict[str, SampleLog] = {}
-    total_tokens = 0
-    failed = 0
+            thinking: Thinking = Thinking(), schedule: Schedule = "length") -> float:
+    """Run all work through the backend (and the judge), unit by unit in the `schedule`'s order; returns wall time in
+    seconds. Failed samples are written as such; when the backend says its server is gone the batch is written, then a
+    HarnessError. The answers scored are the outputs without their thinking, after any follow-up (`generations.finish`)."""
     started = time.perf_counter()
     with tqdm(total=len(work), desc="samples", unit="sample", dynamic_ncols=True) as bar:
-        for batch in batches(work, batch_size):
-            bar.set_description_str(batch_label(batch), refresh=True)
-            t0 = time.perf_counter()
-            done = finish(backend, batch, run_batch(backend, batch), thinking)
-            latency = (time.perf_counter() - t0) / max(len(batch), 1)
-            verdicts = judge_batch(judge, batch, done.answers, done.errors)
-            by_task: dict[str, list[ScoredSample]] = {}
-            for item, text, answer, out_tokens, extra, verdict, error in zip(batch, done.texts, done.answers, done.tokens,
-                                                                             done.extra, verdicts, done.errors):
-                record = failed_item(item, error, latency) if error is not None else \
-                    replace(score_item(item, answer, latency, verdict, extra), output=text[:MAX_OUTPUT_CHARS])
-                by_task.setdefault(item.task.name, []).append(record)
-                total_tokens += item.prompt_tokens + out_tokens
-                failed += error is not None
-            for task_name, records in by_task.items():
-                log = logs.setdefault(task_name, SampleLog(output / "samples" / f"{task_name}.jsonl"))
-                log.append(records)
-            elapsed = time.perf_counter() - started
-            bar.set_postfix_str(f"{total_tokens / max(elapsed, 1e-9):,.0f} tok/s" + (f", {failed} failed" if failed else ""))
-            bar.update(len(batch))
-            abort = done.abort or (judge.abort if judge is not None else None)
-            if abort:
-                raise HarnessError(f"{abort}; the finished samples are kept in {output}: rerun the same command to continue")
+        sink = Sink(output, judge, thinking, bar)
+        for unit in units(work, batch_size, schedule):
+            for batch in unit:
+                abort, _ = sink.run(backend, batch)
+                if abort:
+                    raise sink.stop(abort)
     return time.perf_counter() - started

@@ -95,13 +95,38 @@ def _think_markers(value: Any) -> tuple[str, str]:
     return DEFAULT_MARKERS if value is None else parse_markers(value)
 
 
+def _replicas(value: Any) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = 0
+    if isinstance(value, bool) or count < 1 or (isinstance(value, float) and value != count):
+        raise HarnessError(f"bad --replicas {value!r}: expected a whole number >= 1")
+    return count
+
+
+def _executor(value: Any) -> str:
+    from harness.runner.replicas import EXECUTORS
+
+    if value not in EXECUTORS:
+        raise HarnessError(f"bad --executor {value!r}: expected {' or '.join(EXECUTORS)}")
+    return str(value)
+
+
+def _schedule(value: Any) -> str:
+    from harness.runner.schedule import check_schedule
+
+    return check_schedule(value)
+
+
 # EvalConfig's fields that no `harness eval` flag sets by name, and why (tests/harness/test_cli_config_parity.py)
 NO_FLAG = {"use_sample_cache": "off only for benchmarks that time a cold sample build (bench/); no command turns it off",
            "max_length": "set by `max` among --lengths (the model's own max length)"}
 # text forms of EvalConfig's fields (YAML, flags): each turned into the field's type before the type check
 PARSERS: dict[str, Callable[[Any], Any]] = {"tasks": _tasks, "chat_template": _chat_template, "judge": _judge,
                                             "limit": _limit, "batch_size": _batch_size, "max_new_tokens": _max_new_tokens,
-                                            "max_think_tokens": _max_think_tokens, "think_markers": _think_markers}
+                                            "max_think_tokens": _max_think_tokens, "think_markers": _think_markers,
+                                            "replicas": _replicas, "executor": _executor, "schedule": _schedule}
 
 
 def eval_config(settings: Mapping[str, Any], source: str = "", fixed: Mapping[str, Any] | None = None) -> EvalConfig:
@@ -149,13 +174,14 @@ def prepare(config: EvalConfig, output: Path, db: Path | None = None, wandb_args
     # every task's data files read and checked now: a bad file fails before a model loads for nothing
     check_tasks(config.tasks, TaskOptions(data_dir=data_dir(config.data_dir), args=config.task_args))
     _check_budgets(config)
+    _check_scale(config)
     db = Path(db).expanduser() if db else default_db_path()
     lock = lock_output(output)  # refused at once when another process writes there; released by `run`
     try:
         if (output / RUN_FILE).exists():  # a damaged run.json fails now; `run` compares it with the loaded model
             read_run_file(output / RUN_FILE)
         Store(db)  # a database that cannot hold the result fails now, not after the run
-        backend = config.backend.load()
+        backend = _load_backend(config)
     except BaseException:
         lock.release()
         raise
@@ -168,6 +194,27 @@ def prepare(config: EvalConfig, output: Path, db: Path | None = None, wandb_args
         lock.release()
         raise
     return Prepared(config, backend, judge, output, db, [], lock, wandb_args)
+
+
+def _check_scale(config: EvalConfig) -> None:
+    """--replicas, --executor, --ray-address and --base-url fit together and the model's backend (before any loading)."""
+    from harness.runner.replicas import check_scale
+
+    check_scale(config.replicas, config.executor, config.backend)
+    if config.ray_address and config.executor != "ray":
+        raise HarnessError(f"--ray-address {config.ray_address} needs --executor ray")
+
+
+def _load_backend(config: EvalConfig) -> Backend:
+    """The evaluated model: one backend in this process, or its workers (`--replicas`, several `--base-url`s,
+    `--executor ray`) behind one `ReplicaBackend`."""
+    from harness.runner.replicas import check_scale, load_replicas, wants_workers
+
+    spec = config.backend
+    check_scale(config.replicas, config.executor, spec)
+    if wants_workers(config.replicas, config.executor, spec):
+        return load_replicas(spec, config.replicas, config.executor, config.ray_address)
+    return spec.load()
 
 
 def _check_budgets(config: EvalConfig) -> None:

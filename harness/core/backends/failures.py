@@ -34,11 +34,21 @@ class RequestsFailed(HarnessError):
 
     def __init__(self, results: Sequence[Any], where: str, abort: str | None = None) -> None:
         self.results = list(results)
+        self.where = where
         self.abort = abort
         failures = [r for r in self.results if isinstance(r, RequestFailure)]
         first = failures[0].reason if failures else "none"
         super().__init__(abort or f"{len(failures)} of {len(self.results)} requests to {where} failed after retries "
                                    f"(first: {first})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt from its arguments when it crosses from a model worker process to the coordinator."""
+        return RequestsFailed, (self.results, self.where, self.abort)
+
+
+class WorkerLost(HarnessError):
+    """A model worker (a process or a Ray actor of a `--replicas` run) is gone: the requests it held get no answer
+    from it, and the coordinator gives its samples to the other workers."""
 
 
 def settle(call: Callable[[Sequence[Req]], list[Ans]], requests: Sequence[Req]) -> tuple[list[Ans | RequestFailure], str | None]:
