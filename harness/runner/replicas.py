@@ -170,8 +170,12 @@ def placements(spec: BackendSpec, replicas: int) -> list[tuple[dict[str, str], i
     for i in range(replicas):
         mine = cores[i * share : (i + 1) * share] if share * replicas <= len(cores) else cores
         env = {"OMP_NUM_THREADS": str(share), "CUDA_VISIBLE_DEVICES": ""}
-        if spec.backend == "vllm":
-            env["VLLM_CPU_OMP_THREADS_BIND"] = ",".join(str(c) for c in mine)
+        if spec.backend == "vllm":  # one core list per tensor-parallel rank, "|" between them (vLLM's CPU format)
+            if len(mine) < per:
+                raise HarnessError(f"--replicas {replicas} x tensor_parallel_size={per} on the CPU needs {replicas * per} "
+                                   f"cores; this process may use {len(cores)}")
+            ranks = [mine[r::per] for r in range(per)]
+            env["VLLM_CPU_OMP_THREADS_BIND"] = "|".join(",".join(str(c) for c in rank) for rank in ranks)
         out.append((env, share))
     return out
 

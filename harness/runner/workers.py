@@ -10,6 +10,7 @@ its pipe and exits.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import pickle
@@ -73,13 +74,16 @@ class ProcessWorker(RemoteWorker):
         self.env = dict(env or {})
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=serve, args=(spec, child, self.env, threads), daemon=True,
+        # not a daemon: a vLLM engine starts processes of its own, which a daemonic process may not; the worker
+        # exits when its pipe closes (the coordinator gone) and `close` runs at exit
+        self._process = context.Process(target=serve, args=(spec, child, self.env, threads), daemon=False,
                                         name=f"harness-worker-{index}")
         self._lock = threading.Lock()
         self._tokenizer = tokenizer
         self._process.start()
         child.close()
         self._info: dict[str, Any] = {}
+        atexit.register(self.close)  # before multiprocessing's own exit handler, which would wait for the worker
 
     @property
     def pid(self) -> int | None:
@@ -129,11 +133,13 @@ class ProcessWorker(RemoteWorker):
     def close(self) -> None:
         """Ask the worker to exit; kill it when it does not."""
         if self._process.is_alive():
-            try:
-                with self._lock:
+            if self._lock.acquire(timeout=CLOSE_TIMEOUT_S):  # a call still in flight: the worker is killed below
+                try:
                     self._conn.send(("close", None))
-            except (OSError, ValueError):
-                pass
+                except (OSError, ValueError):
+                    pass
+                finally:
+                    self._lock.release()
             self._process.join(CLOSE_TIMEOUT_S)
             if self._process.is_alive():
                 self._process.kill()

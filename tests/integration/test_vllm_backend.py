@@ -31,3 +31,27 @@ def test_vllm_backend_eval_and_loglikelihood(tmp_path) -> None:
     local = HFBackend(MODEL_DIR, dtype="float32").loglikelihood(requests)[0]
     assert math.isclose(served.logprob, local.logprob, abs_tol=1e-3)
     backend.close()
+
+
+def test_two_vllm_engines_share_a_run(tmp_path) -> None:
+    """`--replicas 2`: two vLLM engines in their own processes, one CPU core each (VLLM_CPU_OMP_THREADS_BIND), give
+    the samples one engine gives."""
+    from harness.api import evaluate as harness_eval
+
+    common = dict(tasks="niah_single_1,vt", lengths="1k,2k", limit=4, batch_size=4,  # units of 8: both engines busy
+                  model_args={"dtype": "float32", "max_model_len": 4096}, db=tmp_path / "db.sqlite")
+    one = harness_eval(f"vllm:{MODEL_DIR}", output=tmp_path / "one", **common)
+    two = harness_eval(f"vllm:{MODEL_DIR}", output=tmp_path / "two", replicas=2, **common)
+    assert two.results == one.results
+    workers = two.config["timings"]["workers"]
+    assert len(workers) == 2 and all(w["samples"] > 0 for w in workers)
+    for name in ("niah_single_1", "vt"):
+        lines = [sorted(_outputs(tmp_path / run / "samples" / f"{name}.jsonl")) for run in ("one", "two")]
+        assert lines[0] == lines[1]
+
+
+def _outputs(path) -> list[tuple[str, str, float]]:
+    import json
+
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return [(r["id"], r["output"], r["score"]) for r in rows]

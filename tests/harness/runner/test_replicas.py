@@ -198,3 +198,7 @@ def test_on_cpu_the_cores_are_shared_out(monkeypatch: pytest.MonkeyPatch) -> Non
     placed: list[tuple[dict[str, Any], int | None]] = placements(BackendSpec("vllm:m", device="cpu"), 2)
     assert [env["VLLM_CPU_OMP_THREADS_BIND"] for env, _ in placed] == ["0,1", "2,3"]
     assert [threads for _, threads in placed] == [2, 2] and placed[0][0]["CUDA_VISIBLE_DEVICES"] == ""
+    tp2 = placements(BackendSpec("vllm:m", {"tensor_parallel_size": 2}, device="cpu"), 2)
+    assert [env["VLLM_CPU_OMP_THREADS_BIND"] for env, _ in tp2] == ["0|1", "2|3"]  # one core list per rank
+    with pytest.raises(HarnessError, match="needs 6 cores; this process may use 4"):
+        placements(BackendSpec("vllm:m", {"tensor_parallel_size": 3}, device="cpu"), 2)
