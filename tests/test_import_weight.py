@@ -60,3 +60,9 @@ def test_building_a_task_imports_only_its_benchmark() -> None:
 @pytest.mark.parametrize("argv", [["tasks"], ["tasks", "ruler"], ["eval", "--tasks", "list"]], ids=" ".join)
 def test_listing_tasks_imports_nothing_heavy(argv: list[str]) -> None:
     assert not heavy(modules_after(cli(*argv)))
+
+
+def test_loading_a_tokenizer_imports_no_torch(tiny_path: Path) -> None:
+    """A built model's tokenizer (what sample building needs) loads without torch (~3 s to import)."""
+    modules = modules_after(f"from harness.core.backends.hf import load_tokenizer\nload_tokenizer({str(tiny_path)!r})")
+    assert "tokenizers" in modules and "torch" not in modules

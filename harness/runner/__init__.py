@@ -30,6 +30,7 @@ from harness.results import Result, aggregate, group_scores
 from harness.run_info import run_info
 from harness.runner.dispatch import WorkerStats, execute_replicas
 from harness.runner.execute import execute
+from harness.runner.loading import LoadingBackend
 from harness.runner.plan import build_work, check_budgets, check_lengths
 from harness.runner.replicas import ReplicaBackend
 from harness.runner.sample_cache import SampleCache
@@ -160,7 +161,8 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
     options = config.task_options()
     resolve_task_args(config.tasks, config.task_args)  # every key reaches a task that declares it
     tasks = [get_task(name, options).with_budget(config.budget) for name in config.tasks]
-    if any(not t.short for t in tasks):  # short-context tasks run at their own length
+    loading = isinstance(backend, LoadingBackend)  # its max length is known once the model is in
+    if not loading and any(not t.short for t in tasks):  # short-context tasks run at their own length
         check_lengths(config.lengths, backend.max_length, config.model)
     check_budgets(tasks, config.lengths)
     unjudged = [t.name for t in tasks if t.judge is not None and t.judge.required and judge is None]
@@ -168,14 +170,8 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
         raise HarnessError(f"{', '.join(unjudged)} is scored by an LLM judge: pass --judge MODEL "
                            "(a built-in, a checkpoint, or openai:NAME with --judge-base-url)")
     tokenizer = backend.tokenizer
-    tokenizer_name = getattr(tokenizer, "name_or_path", None) or "none"
-    template_hash = PromptFormat.create(tokenizer, config.chat_template).template_hash
-    print_ = fingerprint(config, backend, str(tokenizer_name), template_hash)
-    if judge is not None:
-        print_["judge"] = judge.name
-    print_ = redact(print_)  # what is written (run.json, results, the database) holds no key; the backend keeps it
-    claim_output(output, print_)
 
+    # the samples first: they need only the tokenizer (an hf model may still be loading, harness.runner.loading)
     done = {r.id for t in tasks for r in SampleLog(output / "samples" / f"{t.name}.jsonl").read() if not r.failed}
     t0 = time.perf_counter()
     cache = SampleCache() if config.use_sample_cache else None
@@ -183,6 +179,16 @@ def _evaluate(config: EvalConfig, backend: Backend, output: Path, store: Store |
                       options, cache)
     work = plan.work
     build_s = time.perf_counter() - t0
+
+    if loading and any(not t.short for t in tasks):
+        check_lengths(config.lengths, backend.max_length, config.model)
+    tokenizer_name = getattr(tokenizer, "name_or_path", None) or "none"
+    template_hash = PromptFormat.create(tokenizer, config.chat_template).template_hash
+    print_ = fingerprint(config, backend, str(tokenizer_name), template_hash)
+    if judge is not None:
+        print_["judge"] = judge.name
+    print_ = redact(print_)  # what is written (run.json, results, the database) holds no key; the backend keeps it
+    claim_output(output, print_)
     schedule = check_schedule(config.schedule)
     workers: list[WorkerStats] = []
     if isinstance(backend, ReplicaBackend):

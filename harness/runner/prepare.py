@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from harness.core.errors import HarnessError
-from harness.core.specs import JudgeSpec
+from harness.core.specs import BackendSpec, JudgeSpec
 from harness.runner import EvalConfig
 
 if TYPE_CHECKING:
@@ -214,7 +214,27 @@ def _load_backend(config: EvalConfig) -> Backend:
     check_scale(config.replicas, config.executor, spec)
     if wants_workers(config.replicas, config.executor, spec):
         return load_replicas(spec, config.replicas, config.executor, config.ray_address)
+    if spec.backend == "hf" and not config.max_length:  # `max` among the lengths needs the loaded model's
+        return _load_behind_samples(spec)
     return spec.load()
+
+
+def _load_behind_samples(spec: BackendSpec) -> Backend:
+    """An hf model loading in a background thread while the samples are built with its tokenizer (which loads
+    without torch); a tokenizer that does not load leaves the model to load now and name the problem itself."""
+    from harness.core.backends.hf import KNOWN_ARGS, check_model_args
+    from harness.core.model_args import check_known
+    from harness.runner.loading import LoadingBackend
+    from harness.runner.replicas import coordinator_tokenizer
+
+    args = {k: v for k, v in spec.options().items() if k != "batch_size"}
+    check_known("hf", args, KNOWN_ARGS)  # the model's arguments refused now, as the backend would, not after the samples
+    check_model_args(args)
+    try:
+        tokenizer = coordinator_tokenizer(spec)
+    except HarnessError:
+        return spec.load()
+    return LoadingBackend(spec.load, tokenizer)
 
 
 def _check_budgets(config: EvalConfig) -> None:

@@ -2,12 +2,14 @@
 
 Two schedules (`--schedule`):
 
-- `prefix` (the default): prompts that share a long prefix (MMLU's few-shot examples; the classic NIAH grid, where
-  every depth at one length shares the haystack up to its needle; RULER's repeated noise haystacks; a document's
-  questions) are put side by side and kept together in one unit, so one worker sends them in order and an engine
-  with a prefix cache (vLLM's automatic prefix caching, the hf backend's few-shot key/value reuse) computes the
-  shared part once. Prompts are sorted by their rendered text (the order a walk of their prefix tree gives: neighbours
-  share the longest prefixes); a run of neighbours each sharing at least `PREFIX_CHARS` characters with the next is a
+- `prefix` (the default): prompts that share a long prefix (the classic NIAH grid, where every depth at one length
+  shares the haystack up to its needle; RULER's repeated noise haystacks; a document's questions; MMLU's few-shot
+  examples) are put side by side and kept together in one unit, so one worker sends them in order and an engine
+  with a prefix cache computes the shared part once: vLLM's automatic prefix caching for generated prompts, the
+  hf backend's key/value reuse for multiple-choice items (vLLM 0.32 does not read its prefix cache for a request
+  that asks for prompt logprobs, so MMLU on vLLM gains nothing from the order: bench/prefix_cache.py).
+  Prompts are sorted by their rendered text (the order a walk of their prefix tree gives: neighbours share the
+  longest prefixes); a run of neighbours each sharing at least `PREFIX_CHARS` characters with the next is a
   group; its longest prompt goes first, and a group longer than `UNIT_ITEMS` (or the batch size) is cut into pieces
   of that many. Groups, longest prompt first, are packed into units of at most that many samples (small groups
   share a unit, so batches stay full; the units do not depend on how many workers there are). Units go out in turn,

@@ -7,6 +7,7 @@ halves the batch on OOM and retries.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Sequence
 
 from harness.core.backends.base import (
@@ -35,16 +36,45 @@ def _looks_like_path(name: str) -> bool:
 
 def load_tokenizer(name: str, trust_remote_code: bool = False, revision: str | None = None) -> Any:
     """Load a Hugging Face tokenizer from a local path or hub id, with a clear error."""
-    from transformers import AutoTokenizer
-
     if _looks_like_path(name) and not os.path.exists(os.path.expanduser(name)):
         raise HarnessError(f"tokenizer path {name!r} does not exist")
     try:
+        if not trust_remote_code and revision is None and _plain_fast_tokenizer(os.path.expanduser(name)):
+            from transformers import TokenizersBackend
+
+            return TokenizersBackend.from_pretrained(os.path.expanduser(name))
+        from transformers import AutoTokenizer
+
         return AutoTokenizer.from_pretrained(
             os.path.expanduser(name), trust_remote_code=trust_remote_code, revision=revision
         )
     except (OSError, ValueError) as error:
         raise HarnessError(f"could not load tokenizer {name!r}: {str(error).splitlines()[0]}{_builtin_hint(name)}") from error
+
+
+# Model types whose folders naming the generic fast tokenizer AutoTokenizer loads as exactly that
+# (checked against AutoTokenizer in tests/harness/core/backends/test_tokenizer_load.py).
+PLAIN_TOKENIZER_MODEL_TYPES = ("llama",)
+
+
+def _plain_fast_tokenizer(path: str) -> bool:
+    """True for a local folder that AutoTokenizer would load as the generic `TokenizersBackend`: a
+    `tokenizer.json`, a `tokenizer_config.json` naming the generic class, no remote code, a model type
+    AutoTokenizer does not special-case. Loading that class directly skips transformers' auto
+    machinery, which imports torch (~3 s) in transformers 5."""
+    import json
+
+    folder = Path(path)
+    if not (folder / "tokenizer.json").is_file():
+        return False
+    try:
+        config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        model = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(config, dict) and isinstance(model, dict) and "auto_map" not in config
+            and config.get("tokenizer_class") in ("TokenizersBackend", "PreTrainedTokenizerFast")
+            and model.get("model_type") in PLAIN_TOKENIZER_MODEL_TYPES and "auto_map" not in model)
 
 
 def _builtin_hint(name: str) -> str:
