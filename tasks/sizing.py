@@ -27,27 +27,77 @@ from harness.tasks.budget import Fitted, fit_to_budget
 
 
 class UnitSequence:
-    """A haystack of units repeated as often as needed, with prefix sums of `count(sep + unit)`."""
+    """A haystack of units repeated as often as needed, with prefix sums of `count(sep + unit)`.
+
+    Units and their sums are made on demand: a search at a short length tokenises only the units it
+    reaches, not a whole essay; `generated` units (distractor needles) are not even written past them."""
+
+    MIN_CHUNK = 256
 
     def __init__(self, units: Sequence[str], sep: str, costs: TokenCosts) -> None:
         if not units:
             raise ValueError("empty haystack")
-        self.units = list(units)
+        self._units = list(units)
+        self.size = len(self._units)
+        self._more: Callable[[int], list[str]] | None = None
         self.sep = sep
-        per_unit = costs.of([sep + u for u in self.units])
-        self.prefix = np.concatenate([[0], np.cumsum(per_unit, dtype=np.int64)])
+        self.costs = costs
+        self._prefix = np.zeros(1, dtype=np.int64)  # sums over the first len - 1 units
+
+    @classmethod
+    def generated(cls, size: int, more: Callable[[int], list[str]], sep: str, costs: TokenCosts) -> UnitSequence:
+        """`size` units that `more(k)` writes in order, k at a time (the same units however they are asked for)."""
+        if size < 1:
+            raise ValueError("empty haystack")
+        sequence = cls(["placeholder"], sep, costs)
+        sequence._units, sequence.size, sequence._more = [], size, more
+        return sequence
+
+    def _units_to(self, n: int) -> list[str]:
+        """The units, written out at least as far as the first `n` (at most all of them)."""
+        missing = min(n, self.size) - len(self._units)
+        if missing > 0 and self._more is not None:
+            made = self._more(missing)
+            if len(made) != missing:
+                raise ValueError(f"a generated haystack gave {len(made)} units for {missing}")
+            self._units += made
+        return self._units
+
+    @property
+    def units(self) -> list[str]:
+        """Every unit, once."""
+        return self._units_to(self.size)
+
+    def _prefix_to(self, n: int) -> np.ndarray:
+        """The prefix sums, covering at least the first `n` units (at most all of them)."""
+        done = len(self._prefix) - 1
+        if n > done:
+            upto = min(self.size, max(n + n // 8, self.MIN_CHUNK))
+            units = self._units_to(upto)
+            per_unit = self.costs.of([self.sep + u for u in units[done:upto]])
+            self._prefix = np.concatenate([self._prefix, self._prefix[-1] + np.cumsum(per_unit, dtype=np.int64)])
+        return self._prefix
+
+    @property
+    def prefix(self) -> np.ndarray:
+        """Prefix sums over every unit (entry k: the first k units)."""
+        return self._prefix_to(self.size)
 
     def cost(self, n: int) -> int:
         """Sum of `count(sep + unit)` over the first `n` units (cycling)."""
-        rounds, rest = divmod(n, len(self.units))
-        return int(rounds * self.prefix[-1] + self.prefix[rest])
+        rounds, rest = divmod(n, self.size)
+        if rounds:
+            return int(rounds * self.prefix[-1] + self.prefix[rest])
+        return int(self._prefix_to(rest)[rest])
 
     def unit(self, i: int) -> str:
-        return self.units[i % len(self.units)]
+        i %= self.size
+        return self._units_to(i + 1)[i]
 
     def take(self, n: int) -> list[str]:
-        rounds, rest = divmod(n, len(self.units))
-        return self.units * rounds + self.units[:rest]
+        rounds, rest = divmod(n, self.size)
+        units = self._units_to(n)
+        return units * rounds + units[:rest]
 
 
 def unit_sequence(costs: TokenCosts, key: str, units: Callable[[], Sequence[str]], sep: str) -> UnitSequence:

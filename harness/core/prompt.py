@@ -41,6 +41,8 @@ class TokenCosts:
     """
 
     MAX_ENTRIES = 2_000_000
+    PROBE_TEXTS = 64  # the one-time backend-vs-wrapper check: this many texts ...
+    PROBE_CHARS = 4096  # ... of at most this many characters each
 
     def __init__(self, tokenizer: Any) -> None:
         self.tokenizer = tokenizer
@@ -48,6 +50,7 @@ class TokenCosts:
         self.verified: set[str] = set()
         self.memo: dict[Any, Any] = {}
         self._cache: dict[str, int] = {}
+        self._checked: dict[bool, bool] = {}
 
     def of(self, texts: Sequence[str]) -> list[int]:
         """Token counts (no special tokens) of each text."""
@@ -56,9 +59,39 @@ class TokenCosts:
         if missing:
             if len(cache) + len(missing) > self.MAX_ENTRIES:
                 cache.clear()
-            encoded = self.tokenizer(missing, add_special_tokens=False)["input_ids"]
-            cache.update(zip(missing, map(len, encoded)))
+            cache.update(zip(missing, self.lengths(missing, add_special_tokens=False)))
         return [cache[t] for t in texts]
+
+    def lengths(self, texts: list[str], add_special_tokens: bool) -> list[int]:
+        """Token counts of each text, uncached: straight from the tokenizers backend when that is safe.
+
+        transformers' wrapper converts every encoding to Python lists (2-3x the cost of counting
+        short texts). The backend is called directly only while its state is the one the wrapper
+        would encode with (no truncation or padding, the same special-token splitting), and only
+        after its ids matched the wrapper's once on this tokenizer (per `add_special_tokens`).
+        """
+        backend = self._backend() if texts else None
+        if backend is not None:
+            checked = self._checked.get(add_special_tokens)
+            if checked is None:
+                probe = [t[:self.PROBE_CHARS] for t in texts[:self.PROBE_TEXTS]]
+                mine = [e.ids for e in backend.encode_batch_fast(probe, add_special_tokens=add_special_tokens)]
+                theirs = self.tokenizer(probe, add_special_tokens=add_special_tokens)["input_ids"]
+                checked = self._checked[add_special_tokens] = mine == [list(ids) for ids in theirs]
+            if checked:
+                return [len(e.ids) for e in backend.encode_batch_fast(texts, add_special_tokens=add_special_tokens)]
+        return list(map(len, self.tokenizer(texts, add_special_tokens=add_special_tokens)["input_ids"]))
+
+    def _backend(self) -> Any | None:
+        """The Rust tokenizer behind a fast tokenizer, while encoding with it equals calling the wrapper."""
+        backend = getattr(self.tokenizer, "backend_tokenizer", None)
+        if backend is None or not hasattr(backend, "encode_batch_fast"):
+            return None
+        if backend.truncation is not None or backend.padding is not None:
+            return None
+        if backend.encode_special_tokens != bool(getattr(self.tokenizer, "split_special_tokens", False)):
+            return None
+        return backend
 
 
 @dataclass(frozen=True)
@@ -121,6 +154,8 @@ class PromptFormat:
         if self.tokenizer is None:
             raise HarnessError("cannot size samples without a tokenizer: pass --tokenizer PATH_OR_HUB_ID")
         text = self.render(prompt, answer_prefix)
+        if self.costs is not None:
+            return self.costs.lengths([text], add_special_tokens=not self.chat)[0]
         return len(self.tokenizer(text, add_special_tokens=not self.chat)["input_ids"])
 
     def request(self, prompt: Prompt, answer_prefix: str, max_tokens: int, stop: tuple[str, ...] = ()) -> GenerationRequest:

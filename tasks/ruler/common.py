@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Required, Sequence, TypedDict, TypeVar
+from functools import lru_cache
+from typing import Any, Callable, ClassVar, Iterator, Required, Sequence, TypedDict, TypeVar
 
 import numpy as np
 
@@ -79,12 +82,43 @@ def placement(options: TaskOptions) -> str:
     return PlacementOptions.parse(options.args).placement
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while loading a data file or word list: building many
+    containers would trigger collections that walk the whole heap (a loaded tokenizer and
+    transformers: 2-3x the load itself). Re-enabled after only if it was enabled before."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def fixed_shuffle(items: list[T], seed: int) -> list[T]:
     """RULER's `random.Random(args.random_seed).shuffle(x)` (qa.py, freq_words_extraction.py): a
     fresh generator per call, so every list of the same length gets the same permutation."""
     out = list(items)
     random.Random(seed).shuffle(out)
     return out
+
+
+@lru_cache(maxsize=32)
+def fixed_permutation(seed: int, size: int) -> np.ndarray:
+    """`fixed_shuffle` as indices: `fixed_shuffle(x, seed)[k] == x[perm[k]]` for any `x` of `size`
+    items (the shuffle draws the same numbers whatever the items). Cached: a budget search probes
+    the same sizes for every sample of a length; read-only."""
+    perm = np.array(fixed_shuffle(list(range(size)), seed), dtype=np.int64)
+    perm.flags.writeable = False
+    return perm
+
+
+@lru_cache(maxsize=4096)
+def fixed_ends(seed: int, size: int) -> tuple[int, int]:
+    """The first and last index of `fixed_permutation(seed, size)` (what a budget probe needs)."""
+    perm = fixed_permutation(seed, size)
+    return int(perm[0]), int(perm[-1])
 
 
 def build_sample(

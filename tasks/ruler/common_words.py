@@ -10,9 +10,12 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
+from harness.core.prompt import TokenCosts
 from harness.core.types import Sample
 from harness.tasks.base import Counter
-from harness.tasks.ruler.common import build_sample, sample_rng, templates
+from harness.tasks.ruler.common import build_sample, fixed_ends, fixed_permutation, sample_rng, templates
 from harness.tasks.ruler.words import common_word_pool, large_word_pool
 from harness.tasks.sizing import Layout, costs_of
 
@@ -27,11 +30,16 @@ class CommonWordsConfig:
     num_fewshot: int = 1
 
 
-def _word_list(rng: random.Random, seed: int, num_words: int, common_repeats: int, uncommon_repeats: int,
-               num_common: int) -> tuple[list[str], list[str]]:
+def _choose(rng: random.Random, seed: int, num_words: int) -> list[str]:
+    """RULER's `random.sample` of distinct words: wonderwords' pool, the large list past its size."""
     pool = common_word_pool(seed)
     source = pool if num_words <= len(pool) else large_word_pool()
-    chosen = rng.sample(source, num_words)
+    return rng.sample(source, num_words)
+
+
+def _word_list(rng: random.Random, seed: int, num_words: int, common_repeats: int, uncommon_repeats: int,
+               num_common: int) -> tuple[list[str], list[str]]:
+    chosen = _choose(rng, seed, num_words)
     common, uncommon = chosen[:num_common], chosen[num_common:]
     words = common * common_repeats + uncommon * uncommon_repeats
     random.Random(seed).shuffle(words)  # RULER shuffles with a fresh Random(seed)
@@ -63,14 +71,31 @@ def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, leng
         return head + "\n" + spec["template"].format(context=context) if head else spec["template"].format(context=context)
 
     def build(num_words: int) -> Layout:
-        words, common = _word_list(random.Random(list_seed), seed, num_words, *repeats, config.num_cw)
+        # The text `_word_list` would give, sized without writing it: the words' costs are summed
+        # by repeat count, the labels' from prefix sums, and RULER's fixed shuffle only decides
+        # which words come first and last (the whole list is written once, for the chosen size).
+        chosen = _choose(random.Random(list_seed), seed, num_words)
+        common, uncommon = chosen[: config.num_cw], chosen[config.num_cw :]
+        cr, ucr = repeats
+        size = len(common) * cr + len(uncommon) * ucr
         outcome[num_words] = common
+        word_costs = np.array(costs.of([" " + w for w in chosen]), dtype=np.int64)
+        labels = _label_prefix(costs, size)
         # count(" {i}. {word}") = count(" {i}.") + count(" {word}"): the join is at a space
-        numbers = costs.of([f" {i + 1}." for i in range(len(words))])
-        total = sum(numbers) + sum(costs.of([" " + w for w in words]))
-        first, last = f"1. {words[0]}", f"{len(words)}. {words[-1]}"
-        middle = total - numbers[0] - numbers[-1] - sum(costs.of([" " + words[0], " " + words[-1]]))
-        return Layout(first, last, middle, lambda: _numbered(words), {})
+        total = int(labels[size]) + cr * int(word_costs[: len(common)].sum()) + ucr * int(word_costs[len(common) :].sum())
+
+        def word_at(i: int) -> str:  # item i of `common * cr + uncommon * ucr`, before the shuffle
+            head_size = len(common) * cr
+            return common[i % len(common)] if i < head_size else uncommon[(i - head_size) % len(uncommon)]
+
+        a, b = fixed_ends(seed, size)
+        first_word, last_word = word_at(a), word_at(b)
+        ends = int(labels[1] + labels[size] - labels[size - 1]) + sum(costs.of([" " + first_word, " " + last_word]))
+
+        def materialize() -> str:
+            return _numbered([word_at(int(i)) for i in fixed_permutation(seed, size)])
+
+        return Layout(f"1. {first_word}", f"{size}. {last_word}", total - ends, materialize, {})
 
     sample = build_sample(
         task, counter, length, index, seed, "common_words_extraction", render, answer_prefix, build, " ",
@@ -80,3 +105,16 @@ def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, leng
     from dataclasses import replace
 
     return replace(sample, targets=tuple(outcome[sample.meta["units"]]))
+
+
+def _label_prefix(costs: TokenCosts, size: int) -> np.ndarray:
+    """Prefix sums of count(" {i}.") over i = 1.. (entry k: the first k labels), at least `size`
+    long; extended (an eighth past the size asked) and kept per tokenizer."""
+    key = ("cwe_labels",)
+    prefix: np.ndarray = costs.memo.get(key, np.zeros(1, dtype=np.int64))
+    if len(prefix) <= size:
+        done, count = len(prefix) - 1, max(size + size // 8, 1024)
+        labels = costs.of([f" {i}." for i in range(done + 1, count + 1)])
+        prefix = np.concatenate([prefix, prefix[-1] + np.cumsum(labels, dtype=np.int64)])
+        costs.memo[key] = prefix
+    return prefix

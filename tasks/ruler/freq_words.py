@@ -12,6 +12,7 @@ unless --seed); `--task-args placement=per_sample` draws both orders per sample 
 
 from __future__ import annotations
 
+import math
 import string
 from dataclasses import asdict, astuple, dataclass
 from typing import Callable
@@ -24,6 +25,8 @@ from harness.tasks.data import TaskOptions
 from harness.tasks.ruler.common import (
     build_sample,
     counts_checked,
+    fixed_ends,
+    fixed_permutation,
     fixed_shuffle,
     placement,
     ruler_memo,
@@ -73,9 +76,17 @@ def make_fwe_sample(config: FreqWordsConfig, options: TaskOptions, task: str, co
 
 def _weights(config: FreqWordsConfig, size: int) -> np.ndarray:
     """Zipf frequencies of ranks 1..size: k^-alpha / zeta(alpha)."""
-    from scipy.special import zeta  # scipy costs ~0.3 s to import: only when a fwe sample is made
+    return np.asarray(np.arange(1, size + 1, dtype=np.float64) ** -config.alpha / _zeta(config.alpha))
 
-    return np.asarray(np.arange(1, size + 1, dtype=np.float64) ** -config.alpha / zeta(config.alpha))
+
+def _zeta(alpha: float) -> float:
+    """Riemann zeta as RULER takes it (scipy.special.zeta); zeta(2) = pi^2 / 6 without importing
+    scipy (~0.6 s), the same float (tests check it)."""
+    if alpha == 2.0:
+        return math.pi**2 / 6
+    from scipy.special import zeta
+
+    return float(zeta(alpha))
 
 
 def _words(config: FreqWordsConfig, options: TaskOptions, task: str, counter: Counter, length: int, index: int,
@@ -106,12 +117,15 @@ def _words(config: FreqWordsConfig, options: TaskOptions, task: str, counter: Co
         ranks = np.repeat(np.arange(len(vocab)), counts)
         if per_sample:  # numpy's PCG64 permutation is the same on every machine for the same seed
             order = np.random.default_rng(shuffle_seed).permutation(ranks)
-        else:  # RULER's: the ranks in order, then one fixed permutation for this many words
-            order = np.array(fixed_shuffle(ranks.tolist(), seed), dtype=np.int64)
-        first, last = vocab[order[0]], vocab[order[-1]]
+            head, tail = int(order[0]), int(order[-1])
+            text = lambda: " ".join(vocab_array[order])  # noqa: E731
+        else:  # RULER's: the ranks in order, then one fixed permutation for this many words (cached)
+            a, b = fixed_ends(seed, len(ranks))
+            head, tail = int(ranks[a]), int(ranks[b])
+            text = lambda: " ".join(vocab_array[ranks[fixed_permutation(seed, len(ranks))]])  # noqa: E731
         total = int((counts * word_costs).sum())
-        middle = total - int(word_costs[order[0]] + word_costs[order[-1]])
-        return Layout(first, last, middle, lambda: " ".join(vocab_array[order]), {})
+        middle = total - int(word_costs[head] + word_costs[tail])
+        return Layout(vocab[head], vocab[tail], middle, text, {})
 
     return build, vocab
 

@@ -2,11 +2,14 @@
 
 - noise: one line repeated, lines joined by "\\n" (scripts/data/synthetic/niah.py).
 - essay: Paul Graham essays, concatenated in file-name order as RULER's PaulGrahamEssays.json,
-  whitespace-normalised and split into words; sentence starts mark where needles may go.
+  whitespace-normalised and split into words; sentence starts mark where needles may go (split
+  once per essay content and nltk version, then read from `<cache>/essay_sentences/`).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,8 +35,6 @@ class Essay:
 @lru_cache(maxsize=4)
 def load_essay(directory: Path) -> Essay:
     """Read `*.txt` under `directory` (sorted), split into words and sentences."""
-    from nltk.tokenize.punkt import PunktSentenceTokenizer
-
     if not directory.is_dir():
         raise HarnessError(f"essay haystack: {directory} is not a directory (a folder of .txt essays)")
     files = sorted(directory.glob("*.txt"))
@@ -43,17 +44,62 @@ def load_essay(directory: Path) -> Essay:
     if not text.strip():
         raise HarnessError(f"essay haystack: the .txt files in {directory} hold no text")
     words = re.sub(r"\s+", " ", text).strip().split(" ")
-    normalised = " ".join(words)
+    digest = file_digest(files)
+    starts = _cached_starts(digest, len(words))
+    if starts is None:
+        starts = _sentence_starts(words)
+        _store_starts(digest, starts)
+    return Essay(tuple(words), starts, digest, local_source(directory, digest))
+
+
+SPLIT_VERSION = 1  # bump when `_sentence_starts` changes: the on-disk cache keys on it
+
+
+def _sentence_starts(words: list[str]) -> tuple[int, ...]:
+    """Word indices where Punkt starts a sentence in the space-joined words."""
+    from nltk.tokenize.punkt import PunktSentenceTokenizer  # nltk costs ~2 s to import: cached below
+
     # Untrained Punkt: the same algorithm as nltk's sent_tokenize, without downloadable data.
-    spans = PunktSentenceTokenizer().span_tokenize(normalised)
+    spans = PunktSentenceTokenizer().span_tokenize(" ".join(words))
     char_to_word = {}
     position = 0
     for index, word in enumerate(words):
         char_to_word[position] = index
         position += len(word) + 1
-    starts = sorted({char_to_word[start] for start, _ in spans if start in char_to_word})
-    digest = file_digest(files)
-    return Essay(tuple(words), tuple(starts), digest, local_source(directory, digest))
+    return tuple(sorted({char_to_word[start] for start, _ in spans if start in char_to_word}))
+
+
+def _starts_file(digest: str) -> Path:
+    """Where the sentence starts of the essays with `digest` are kept (by nltk version and split version)."""
+    from importlib.metadata import version
+
+    from harness.core.paths import cache_dir
+
+    return cache_dir() / "essay_sentences" / f"{digest}-v{SPLIT_VERSION}-nltk{version('nltk')}.json"
+
+
+def _cached_starts(digest: str, words: int) -> tuple[int, ...] | None:
+    """The cached split, or None when absent or not a valid split of `words` words."""
+    try:
+        starts = json.loads(_starts_file(digest).read_text())
+    except (OSError, ValueError):
+        return None
+    valid = isinstance(starts, list) and all(isinstance(s, int) for s in starts)
+    if not valid or any(b <= a for a, b in zip(starts, starts[1:])) or (starts and not 0 <= starts[0] <= starts[-1] < words):
+        return None
+    return tuple(starts)
+
+
+def _store_starts(digest: str, starts: tuple[int, ...]) -> None:
+    """Keep the split for later processes (best effort: a read-only cache only costs the split again)."""
+    path = _starts_file(digest)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(list(starts)))
+        partial.replace(path)
+    except OSError:
+        pass
 
 
 def check_essay(options: TaskOptions, task: str) -> None:

@@ -100,7 +100,11 @@ def make_niah_sample(config: NiahConfig, options: TaskOptions, task: str, counte
             depths = tuple(round(100.0 * p / max(n, 1), 1) for p in positions)
             return insert_layout(units, n, list(zip(positions, needles)), costs, depths=NeedleDepths(depths))
 
-        sep, guess, extra = "\n", max(len(needles), length // 24), {}
+        # the first guess from what the first units cost: any guess finds the same size (the count
+        # grows with every unit), a close one tokenises fewer distractor needles
+        probe = min(UnitSequence.MIN_CHUNK, units.size)
+        per_unit = units.cost(probe) / probe
+        sep, guess, extra = "\n", max(len(needles), int((length - int(spec["tokens_to_generate"])) / per_unit)), {}
 
     return build_sample(
         task, counter, length, index, seed, "niah", render, answer_prefix, build, sep, answers,
@@ -109,12 +113,15 @@ def make_niah_sample(config: NiahConfig, options: TaskOptions, task: str, counte
 
 
 def _distractor_needles(config: NiahConfig, needle: str, layout_seed: int, length: int, costs: TokenCosts) -> UnitSequence:
-    """RULER's `needle` haystack: fresh random needles, enough to fill any budget up to `length`."""
+    """RULER's `needle` haystack: fresh random needles, enough to fill any budget up to `length`
+    (written only as far as the sample reaches: the same lines, in the same order, from one rng)."""
     rng = random.Random(layout_seed ^ 0x5EED)
-    count = max(16, length // 8)
-    lines = [
-        needle.format(type_needle_v=config.value_type, key=random_value(config.key_type, rng),
-                      value=random_value(config.value_type, rng))
-        for _ in range(count)
-    ]
-    return UnitSequence(lines, "\n", costs)
+
+    def more(k: int) -> list[str]:
+        return [
+            needle.format(type_needle_v=config.value_type, key=random_value(config.key_type, rng),
+                          value=random_value(config.value_type, rng))
+            for _ in range(k)
+        ]
+
+    return UnitSequence.generated(max(16, length // 8), more, "\n", costs)

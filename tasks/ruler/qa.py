@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -105,7 +105,6 @@ def _draw(config: QAConfig, options: TaskOptions, task: str, counter: Counter, l
     else:
         shuffle_seed = seed
         pick = partial(_ruler_docs, gold, more, rng.sample(more, len(more)), others, len(data.docs))
-    glue = _glue_costs(costs, data)
 
     def layout(doc_ids: list[int]) -> Layout:
         ids = fixed_shuffle(doc_ids, shuffle_seed)
@@ -118,7 +117,7 @@ def _draw(config: QAConfig, options: TaskOptions, task: str, counter: Counter, l
         last = spec["document"].format(i=len(ids), document=data.docs[ids[-1]])
         # Everything between the first and last document, cut where tokens cannot merge:
         # " {k}:" labels, and each document with the separator and next "Document" word after it.
-        middle = sum(costs.of([f" {k}:" for k in range(2, len(ids))])) + int(glue[ids[1:-1]].sum())
+        middle = sum(costs.of([f" {k}:" for k in range(2, len(ids))])) + int(_glue_of(costs, data, ids[1:-1]).sum())
         return Layout(first, last, middle, docs_text, {"documents": len(ids)})
 
     def render(context: str) -> str:
@@ -149,11 +148,21 @@ def _ruler_docs(gold: list[int], more: list[int], sampled_more: list[int], other
 def _glue_costs(costs: TokenCosts, data: QAData) -> np.ndarray:
     """count("\n" + doc + "\n\nDocument") per document: a document with what follows it up to the
     next label's number. Cut there, trailing whitespace (common in HotpotQA) cannot merge across."""
+    return _glue_of(costs, data, range(len(data.docs)))
+
+
+def _glue_of(costs: TokenCosts, data: QAData, ids: Sequence[int]) -> np.ndarray:
+    """`_glue_costs` of the documents `ids`, each tokenised the first time it is asked for (a short
+    length reaches a few documents of the corpus); kept per tokenizer."""
     key = ("qa_glue", data.digest)
     if key not in costs.memo:
-        costs.memo[key] = np.array(costs.of(["\n" + d + SEP + "Document" for d in data.docs]), dtype=np.int64)
+        costs.memo[key] = np.full(len(data.docs), -1, dtype=np.int64)
     glue: np.ndarray = costs.memo[key]
-    return glue
+    wanted = np.asarray(ids, dtype=np.int64)
+    missing = np.unique(wanted[glue[wanted] < 0])
+    if len(missing):
+        glue[missing] = costs.of(["\n" + data.docs[d] + SEP + "Document" for d in missing])
+    return glue[wanted]
 
 
 def _best_fit(counter: Counter, render: Callable[[str], str], prefix: str, layout: Callable[[list[int]], Layout],

@@ -15,6 +15,7 @@ from typing import Any
 from harness.core.errors import HarnessError
 from harness.core.userfiles import check_type, read_json
 from harness.tasks.data import GENERATED, DataSource, TaskOptions, file_digest, hub_source, local_source
+from harness.tasks.ruler.common import gc_paused
 
 HUB = {"squad": ("rajpurkar/squad_v2", None), "hotpotqa": ("hotpotqa/hotpot_qa", "distractor")}
 FILES = {"squad": "squad.json", "hotpotqa": "hotpotqa.json"}
@@ -44,11 +45,12 @@ def _squad_rows(articles: list[dict[str, Any]]) -> QAData:
         article_docs = [ids[p["context"]] for p in article["paragraphs"]]
         for paragraph in article["paragraphs"]:
             doc = ids[paragraph["context"]]
+            more = tuple(i for i in article_docs if i != doc)
             for qa in paragraph["qas"]:
                 answers = tuple(a["text"] for a in qa["answers"])
                 if qa.get("is_impossible", not answers) or not answers:
                     continue
-                items.append(QAItem(qa["question"], answers, (doc,), tuple(i for i in article_docs if i != doc)))
+                items.append(QAItem(qa["question"], answers, (doc,), more))
     return QAData(tuple(items), tuple(docs), "")
 
 
@@ -103,8 +105,44 @@ def _field(obj: Any, key: str, kinds: type | tuple[type, ...], where: str) -> An
     return obj[key]
 
 
+def _squad_ok(raw: Any) -> bool:
+    """`_check_squad`'s test in one quick pass (JSON gives exact types); False: let it say what is wrong."""
+    try:
+        return _squad_walk(raw)
+    except _NotSquad:
+        return False
+
+
+def _squad_walk(raw: Any) -> bool:
+    for article in _list_at(raw, "data"):
+        for paragraph in _list_at(article, "paragraphs"):
+            qas = _list_at(paragraph, "qas")  # first: it checks that `paragraph` is an object
+            if type(paragraph.get("context")) is not str:
+                return False
+            for qa in qas:
+                answers = _list_at(qa, "answers")
+                if type(qa.get("question")) is not str or any(
+                        type(a) is not dict or type(a.get("text")) is not str for a in answers):
+                    return False
+    return True
+
+
+class _NotSquad(Exception):
+    """Raised by `_list_at` inside `_squad_ok`'s walk."""
+
+
+def _list_at(obj: Any, key: str) -> list[Any]:
+    """`obj[key]` when `obj` is an object and that a list, else `_NotSquad`."""
+    value = obj.get(key) if type(obj) is dict else None
+    if type(value) is not list:
+        raise _NotSquad(key)
+    return value
+
+
 def _check_squad(raw: Any, source: str) -> None:
     """SQuAD 2.0's layout: data[].paragraphs[].{context, qas[].{question, answers[].text}}."""
+    if _squad_ok(raw):
+        return
     for i, article in enumerate(_field(raw, "data", list, source)):
         for j, paragraph in enumerate(_field(article, "paragraphs", list, f"{source}: data[{i}]")):
             where = f"{source}: data[{i}].paragraphs[{j}]"
@@ -132,9 +170,10 @@ def _check_hotpot(raw: Any, source: str) -> None:
 
 @lru_cache(maxsize=4)
 def _from_file(name: str, path: Path) -> QAData:
-    raw = read_json(path, f"RULER qa ({name}) file")
-    (_check_squad if name == "squad" else _check_hotpot)(raw, str(path))
-    data = _squad_rows(raw["data"]) if name == "squad" else _hotpot_rows(raw)
+    with gc_paused():
+        raw = read_json(path, f"RULER qa ({name}) file")
+        (_check_squad if name == "squad" else _check_hotpot)(raw, str(path))
+        data = _squad_rows(raw["data"]) if name == "squad" else _hotpot_rows(raw)
     if not data.items:
         raise HarnessError(f"{path}: no answerable questions")
     digest = file_digest([path])

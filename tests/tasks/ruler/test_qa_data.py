@@ -56,3 +56,65 @@ def test_offline_hub_gives_a_clear_error(monkeypatch) -> None:
     with pytest.raises(HarnessError, match="could not load hotpotqa/hotpot_qa from the hub.*hotpotqa.json"):
         qa_data.load_qa("hotpotqa", TaskOptions())
     qa_data._load_hub_cached.cache_clear()
+
+
+def _squad_variants() -> list[object]:
+    """A valid SQuAD file and each way to break one level of it (wrong type, missing field, bool for str)."""
+    def doc(**change: object) -> dict[str, object]:
+        answer: dict[str, object] = {"text": "a"}
+        qa: dict[str, object] = {"question": "q", "answers": [answer]}
+        paragraph: dict[str, object] = {"context": "c", "qas": [qa]}
+        article: dict[str, object] = {"paragraphs": [paragraph]}
+        levels = {"answer": answer, "qa": qa, "paragraph": paragraph, "article": article}
+        for where, (key, value) in change.items():
+            if value is KeyError:
+                del levels[where][key]
+            else:
+                levels[where][key] = value
+        return {"data": [article]}
+
+    broken = [doc(answer=("text", 1)), doc(answer=("text", KeyError)), doc(qa=("answers", {})),
+              doc(qa=("answers", "")), doc(qa=("question", True)), doc(paragraph=("qas", "")),
+              doc(paragraph=("context", None)), doc(article=("paragraphs", {})), {"data": {}}, {"data": ""}, [],
+              {"data": [[]]}, {"data": [{"paragraphs": ["x"]}]}, {"data": [{"paragraphs": [{"context": "c", "qas": [1]}]}]}]
+    return [doc(), {"data": []}, *broken]
+
+
+def test_the_quick_squad_check_agrees_with_the_detailed_one() -> None:
+    """`_squad_ok` passes exactly the files `_check_squad`'s field-by-field walk passes."""
+    for raw in _squad_variants():
+        quick = qa_data._squad_ok(raw)
+        try:
+            for i, article in enumerate(qa_data._field(raw, "data", list, "f")):  # the walk, without the shortcut
+                for j, paragraph in enumerate(qa_data._field(article, "paragraphs", list, f"f[{i}]")):
+                    qa_data._field(paragraph, "context", str, f"f[{i}][{j}]")
+                    for qa in qa_data._field(paragraph, "qas", list, f"f[{i}][{j}]"):
+                        qa_data._field(qa, "question", str, "q")
+                        for answer in qa_data._field(qa, "answers", list, "q"):
+                            qa_data._field(answer, "text", str, "a")
+            slow = True
+        except HarnessError:
+            slow = False
+        assert quick == slow, raw
+        if not slow:
+            with pytest.raises(HarnessError):
+                qa_data._check_squad(raw, "f")
+
+
+def test_loading_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeypatch) -> None:
+    import gc
+
+    seen: list[bool] = []
+    real = qa_data._squad_rows
+    monkeypatch.setattr(qa_data, "_squad_rows", lambda rows: (seen.append(gc.isenabled()), real(rows))[1])
+    write_squad(tmp_path / "squad.json", articles=2, paragraphs=3)
+    assert gc.isenabled()
+    qa_data.load_qa("squad", TaskOptions(data_dir=tmp_path))
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:  # left off by its owner: stays off
+        qa_data._from_file.cache_clear()
+        qa_data.load_qa("squad", TaskOptions(data_dir=tmp_path))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
