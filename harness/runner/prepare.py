@@ -208,10 +208,9 @@ def _check_scale(config: EvalConfig) -> None:
 def _load_backend(config: EvalConfig) -> Backend:
     """The evaluated model: one backend in this process, or its workers (`--replicas`, several `--base-url`s,
     `--executor ray`) behind one `ReplicaBackend`."""
-    from harness.runner.replicas import check_scale, load_replicas, wants_workers
+    from harness.runner.replicas import load_replicas, wants_workers
 
-    spec = config.backend
-    check_scale(config.replicas, config.executor, spec)
+    spec = config.backend  # --replicas and friends checked already (`_check_scale`); load_replicas checks them again
     if wants_workers(config.replicas, config.executor, spec):
         return load_replicas(spec, config.replicas, config.executor, config.ray_address)
     if spec.backend == "hf" and not config.max_length:  # `max` among the lengths needs the loaded model's

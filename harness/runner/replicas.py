@@ -17,11 +17,14 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from harness.core.backends.base import Backend, Generation, GenerationRequest, Loglikelihood, LoglikelihoodRequest
 from harness.core.errors import HarnessError
 from harness.core.specs import BackendSpec
+
+if TYPE_CHECKING:
+    from harness.runner.workers import RemoteWorker
 
 EXECUTORS = ("local", "ray")
 
@@ -108,19 +111,19 @@ def load_replicas(spec: BackendSpec, replicas: int, executor: str = "local", ray
     check_scale(replicas, executor, spec)
     if spec.backend == "openai":
         return ReplicaBackend([replace(spec, base_url=url).load() for url in endpoints(spec.base_url)])
+    from harness.runner.workers import ProcessWorker
+
     tokenizer = coordinator_tokenizer(spec)
-    lanes: list[Backend] = []
+    lanes: list[RemoteWorker] = []
     try:
         if executor == "ray":
             lanes += _ray_workers(spec, replicas, ray_address, tokenizer)
         else:
-            from harness.runner.workers import ProcessWorker
-
             for i, (env, threads) in enumerate(placements(spec, replicas)):
                 lanes.append(ProcessWorker(spec, i, env, threads, tokenizer))
         for i, lane in enumerate(lanes):
-            lane.wait_ready()  # type: ignore[attr-defined]  # both worker kinds have it
-            print(f"model worker {i + 1}/{len(lanes)} ready ({lane.where()})", file=sys.stderr)  # type: ignore[attr-defined]
+            lane.wait_ready()
+            print(f"model worker {i + 1}/{len(lanes)} ready ({lane.where()})", file=sys.stderr)
     except BaseException:
         for lane in lanes:
             lane.close()
@@ -199,7 +202,7 @@ def cpu_cores() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
-def _ray_workers(spec: BackendSpec, replicas: int, address: str | None, tokenizer: Any) -> list[Backend]:
+def _ray_workers(spec: BackendSpec, replicas: int, address: str | None, tokenizer: Any) -> list[RemoteWorker]:
     """One Ray actor per worker: `tensor_parallel_size` (or one) GPUs each where the cluster has GPUs and the model is
     not put on the CPU, else CPU cores (the cluster's CPUs shared out)."""
     import ray

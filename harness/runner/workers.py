@@ -36,6 +36,14 @@ class RemoteWorker(Backend):
     _tokenizer: Any
     _info: dict[str, Any]
 
+    def wait_ready(self) -> None:
+        """Block until the worker has loaded its model; its load error is raised here."""
+        raise NotImplementedError
+
+    def where(self) -> str:
+        """Where the worker runs (for progress lines)."""
+        raise NotImplementedError
+
     def _call(self, method: str, payload: Any) -> Any:
         """Run the worker's backend method `method` on `payload`; its exception raised here, `WorkerLost` when gone."""
         raise NotImplementedError
