@@ -20,7 +20,6 @@ from tqdm import tqdm
 
 from harness.core.backends.base import Backend
 from harness.core.backends.failures import WorkerLost
-from harness.core.errors import HarnessError
 from harness.core.thinking import Thinking
 from harness.judge import Judge
 from harness.runner.execute import Sink
@@ -140,8 +139,7 @@ def execute_replicas(lanes: list[Backend], work: list[WorkItem], batch_size: int
         raise errors[0]
     if queue.units:
         reasons = "; ".join(f"worker {s.worker}: {s.lost}" for s in stats if s.lost)
-        raise HarnessError(f"all {len(lanes)} model workers were lost ({reasons}); the finished samples are kept in "
-                           f"{output}: rerun the same command to continue")
+        raise sink.stop(f"all {len(lanes)} model workers were lost ({reasons})")
     return time.perf_counter() - started, stats
 
 
