@@ -120,6 +120,7 @@ class Layout:
     materialize: Callable[[], str]
     meta: dict[str, Any]
     needle_depths: NeedleDepths | None = None  # where the inserted needles sit (the sample's typed field)
+    tokens: int | None = None  # the whole prompt's count, when the builder sums it itself (additive counting only)
 
 
 def count_layout(counter: Counter, prompt_with: Callable[[str], Prompt], answer_prefix: str, layout: Layout,
@@ -128,6 +129,8 @@ def count_layout(counter: Counter, prompt_with: Callable[[str], Prompt], answer_
     costs = counter.costs
     if costs is not None and not costs.additive:
         return counter.count(prompt_with(layout.materialize()), answer_prefix)
+    if layout.tokens is not None:
+        return layout.tokens
     if layout.last is None:
         return counter.count(prompt_with(layout.first), answer_prefix)
     return counter.count(prompt_with(layout.first + sep + layout.last), answer_prefix) + layout.middle_cost

@@ -7,15 +7,16 @@ numbered `1. word 2. word ...`, after one solved example (40 words at 10/3; belo
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from harness.core.prompt import TokenCosts
 from harness.core.types import Sample
 from harness.tasks.base import Counter
-from harness.tasks.ruler.common import build_sample, fixed_ends, fixed_permutation, sample_rng, templates
+from harness.tasks.ruler.common import build_sample, fixed_ends, fixed_permutation, ruler_memo, sample_rng, templates
 from harness.tasks.ruler.words import common_word_pool, large_word_pool
 from harness.tasks.sizing import Layout, costs_of
 
@@ -30,11 +31,46 @@ class CommonWordsConfig:
     num_fewshot: int = 1
 
 
-def _choose(rng: random.Random, seed: int, num_words: int) -> list[str]:
-    """RULER's `random.sample` of distinct words: wonderwords' pool, the large list past its size."""
+def _source(seed: int, num_words: int) -> tuple[str, ...]:
+    """RULER's word source: wonderwords' pool, the large list past its size."""
     pool = common_word_pool(seed)
-    source = pool if num_words <= len(pool) else large_word_pool()
-    return rng.sample(source, num_words)
+    return pool if num_words <= len(pool) else large_word_pool()
+
+
+def _choose(rng: random.Random, seed: int, num_words: int) -> list[str]:
+    """RULER's `random.sample` of distinct words."""
+    return rng.sample(_source(seed, num_words), num_words)
+
+
+def _pool_based(n: int, k: int) -> bool:
+    """Which of its two algorithms CPython's `random.sample(population of n, k)` runs (Lib/random.py,
+    3.11-3.13): a shrinking copy of the population when that list is smaller than a k-item set.
+    Either way the draw is prefix-consistent: with the same generator state and algorithm, the
+    sample of k is the first k of any larger sample."""
+    setsize = 21 + (4 ** math.ceil(math.log(k * 3, 4)) if k > 5 else 0)
+    return n <= setsize
+
+
+class _Draws:
+    """`_choose(random.Random(list_seed), seed, k)` for the many sizes k of one budget search: each
+    algorithm's longest sample is drawn once and cut (tests/tasks/ruler/test_incremental_sizing.py
+    checks the cuts against `random.sample` across both switch points)."""
+
+    def __init__(self, list_seed: int, seed: int) -> None:
+        self.list_seed, self.seed = list_seed, seed
+        self._drawn: dict[tuple[int, bool], list[str]] = {}
+
+    def words(self, num_words: int) -> list[str]:
+        source = _source(self.seed, num_words)
+        key = (len(source), _pool_based(len(source), num_words))
+        drawn = self._drawn.get(key)
+        if drawn is None or len(drawn) < num_words:
+            # a little past the size asked (a search often steps up by one), within the algorithm
+            size = min(len(source), num_words + num_words // 8 + 16)
+            while size > num_words and _pool_based(len(source), size) != key[1]:
+                size -= 1
+            drawn = self._drawn[key] = random.Random(self.list_seed).sample(source, size)
+        return drawn[:num_words]
 
 
 def _word_list(rng: random.Random, seed: int, num_words: int, common_repeats: int, uncommon_repeats: int,
@@ -42,12 +78,12 @@ def _word_list(rng: random.Random, seed: int, num_words: int, common_repeats: in
     chosen = _choose(rng, seed, num_words)
     common, uncommon = chosen[:num_common], chosen[num_common:]
     words = common * common_repeats + uncommon * uncommon_repeats
-    random.Random(seed).shuffle(words)  # RULER shuffles with a fresh Random(seed)
-    return words, common
+    # RULER shuffles with a fresh Random(seed): the same permutation for every list of this size
+    return [words[i] for i in fixed_permutation(seed, len(words)).tolist()], common
 
 
 def _numbered(words: list[str]) -> str:
-    return " ".join(f"{i + 1}. {w}" for i, w in enumerate(words))
+    return " ".join(map("{}. {}".format, range(1, len(words) + 1), words))
 
 
 def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, length: int, index: int,
@@ -57,14 +93,16 @@ def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, leng
     costs = costs_of(counter)
     rng = sample_rng(task, length, index, seed)
     short = length < 4096
-    shots = []
-    for _ in range(config.num_fewshot):
-        words, answer = _word_list(rng, seed, 20 if short else 40, 3 if short else 10, 1 if short else 3, config.num_cw)
-        shots.append(spec["template"].format(context=_numbered(words)) + spec["answer_prefix"] + " " + _numbered(answer))
-    head = "\n".join(shots)
+    shot_lists = [_word_list(rng, seed, 20 if short else 40, 3 if short else 10, 1 if short else 3, config.num_cw)
+                  for _ in range(config.num_fewshot)]
     answer_prefix = spec["answer_prefix"]
+
+    def solved(words: str, answer: str) -> str:
+        return spec["template"].format(context=words) + answer_prefix + " " + answer
+
+    head = "\n".join(solved(_numbered(words), _numbered(answer)) for words, answer in shot_lists)
     repeats = (6, 1) if short else (config.freq_cw, config.freq_ucw)
-    list_seed = rng.getrandbits(64)
+    draws = _Draws(rng.getrandbits(64), seed)
     outcome: dict[int, list[str]] = {}
 
     def render(context: str) -> str:
@@ -74,7 +112,7 @@ def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, leng
         # The text `_word_list` would give, sized without writing it: the words' costs are summed
         # by repeat count, the labels' from prefix sums, and RULER's fixed shuffle only decides
         # which words come first and last (the whole list is written once, for the chosen size).
-        chosen = _choose(random.Random(list_seed), seed, num_words)
+        chosen = draws.words(num_words)
         common, uncommon = chosen[: config.num_cw], chosen[config.num_cw :]
         cr, ucr = repeats
         size = len(common) * cr + len(uncommon) * ucr
@@ -93,18 +131,32 @@ def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, leng
         ends = int(labels[1] + labels[size] - labels[size - 1]) + sum(costs.of([" " + first_word, " " + last_word]))
 
         def materialize() -> str:
-            return _numbered([word_at(int(i)) for i in fixed_permutation(seed, size)])
+            unshuffled = common * cr + uncommon * ucr
+            return _numbered([unshuffled[i] for i in fixed_permutation(seed, size).tolist()])
 
-        return Layout(f"1. {first_word}", f"{size}. {last_word}", total - ends, materialize, {})
+        # The whole prompt: its skeleton (every numbered list cut to "1.") counted once, then every
+        # other label and word joins at a space, as in `total`.
+        tokens = opening + total - int(labels[1])
+        return Layout(f"1. {first_word}", f"{size}. {last_word}", total - ends, materialize, {}, tokens=tokens)
+
+    skeleton_head = "\n".join(solved("1.", "1.") for _ in shot_lists)
+    skeleton = (skeleton_head + "\n" if skeleton_head else "") + spec["template"].format(context="1.")
+    opening = ruler_memo(counter, ("cwe_skeleton", skeleton), lambda: counter.count(skeleton, answer_prefix))
+    opening += sum(_list_cost(costs, words) + _list_cost(costs, answer) for words, answer in shot_lists)
 
     sample = build_sample(
         task, counter, length, index, seed, "common_words_extraction", render, answer_prefix, build, " ",
         targets=[], min_units=config.num_cw + 1, first_guess=max(config.num_cw + 1, length // (5 * repeats[1])),
         meta={"config": asdict(config)},
     )
-    from dataclasses import replace
-
     return replace(sample, targets=tuple(outcome[sample.meta["units"]]))
+
+
+def _list_cost(costs: TokenCosts, words: list[str]) -> int:
+    """Tokens `_numbered(words)` adds to a prompt whose list reads just "1.": every other label and
+    every word, each joined at a space."""
+    return int(_label_prefix(costs, len(words))[len(words)] - _label_prefix(costs, 1)[1]) + sum(
+        costs.of([" " + w for w in words]))
 
 
 def _label_prefix(costs: TokenCosts, size: int) -> np.ndarray:

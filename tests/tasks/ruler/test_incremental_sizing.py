@@ -78,6 +78,18 @@ def test_cwe_text_is_rulers_word_list(fmt) -> None:
     assert _numbered(words).split(" ")[:2] == ["1.", words[0]]
 
 
+def test_cwe_draws_cut_from_one_sample_equal_rulers_sample_of_each_size() -> None:
+    """One search's sizes, growing and shrinking, across `random.sample`'s switch of algorithm
+    (about 1366 of the 8166-word pool) and past the pool to the large list."""
+    from harness.tasks.ruler.words import common_word_pool
+
+    pool = len(common_word_pool(42))
+    sizes = [11, 273, 52, 2184, *range(1340, 1372, 3), 1366, 1365, pool, pool + 1, pool + 700, 40, 9000]
+    draws = common_words._Draws(123, 42)
+    for k in sizes:
+        assert draws.words(k) == common_words._choose(random.Random(123), 42, k), k
+
+
 def test_fwe_ruler_layout_is_the_fixed_shuffle_of_the_ranks(fmt) -> None:
     from harness.tasks.data import TaskOptions
 
