@@ -10,6 +10,9 @@ variants:
   - name: needles-1k
     synth: {plugin: needles, config: {tokenizer: tiny, lengths: [512, 1024]}}
   - {name: mine, data: data/mine.jsonl}              # an existing dataset
+  - name: mine-stepwise                              # the same data, its own training: `train:` overrides
+    data: data/mine.jsonl                            # the sweep's fields for this variant only
+    train: {stages: "1k:150:2e5,2k:75:4e5"}
 train: {rope: "yarn:4", stages: "2k:300", learning_rate: 1e-3, gradient_checkpointing: true}
 eval: {tasks: [niah_single_1, ruler], lengths: [512, 1k, 2k], limit: 20, judge: openai:gpt-4o}
 ```
@@ -59,6 +62,7 @@ class Variant:
     kind: str
     synth: dict[str, Any] = field(default_factory=dict)
     data: str | None = None
+    train: dict[str, Any] = field(default_factory=dict)  # fields of the sweep's `train:` this variant sets otherwise
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,10 @@ class SweepConfig:
     source: str = ""
     replicates: int = 1  # training runs per variant that trains (`replicates:` in the YAML)
     replicate_synth: bool = False  # whether those runs synthesize their own data too
+
+    def train_of(self, variant: Variant) -> dict[str, Any]:
+        """The `train:` section `variant` trains with: the sweep's, with the variant's own fields over it."""
+        return {**self.train, **variant.train}
 
     def replicates_of(self, variant: Variant) -> int:
         """How many replicates `variant` has: the control (kind none) trains nothing, so one."""
@@ -97,7 +105,7 @@ def _mapping(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
 
 def _variant(raw: Any, index: int, source: str) -> Variant:
     where = f"{source}: variants[{index}]"
-    entry = _mapping(raw, where, {"name", "kind", "synth", "data"})
+    entry = _mapping(raw, where, {"name", "kind", "synth", "data", "train"})
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip() or name.strip() in (".", "..") or any(
             c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in name):
@@ -105,7 +113,10 @@ def _variant(raw: Any, index: int, source: str) -> Variant:
                            f"and not '.' or '..' (got {name!r})")
     given = [k for k in ("synth", "data") if k in entry]
     kind = entry.get("kind", given[0] if len(given) == 1 else None)
+    train = _mapping(entry.get("train", {}), f"{where}.train", train_fields())
     if kind == "none" and not given:
+        if train:
+            raise HarnessError(f"{where} ({name}): `train:` is for variants that train; the control (kind: none) trains nothing")
         return Variant(name, "none")
     if kind == "synth" and given == ["synth"]:
         synth = _mapping(entry["synth"], f"{where}.synth", SYNTH_FIELDS)
@@ -114,9 +125,9 @@ def _variant(raw: Any, index: int, source: str) -> Variant:
         seed = synth.get("seed", 0)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise HarnessError(f"{where}.synth.seed: expected an integer, got {seed!r}")
-        return Variant(name, "synth", synth=synth)
+        return Variant(name, "synth", synth=synth, train=train)
     if kind == "data" and given == ["data"]:
-        return Variant(name, "data", data=str(entry["data"]))
+        return Variant(name, "data", data=str(entry["data"]), train=train)
     raise HarnessError(f"{where} ({name}): give exactly one of `kind: none`, `synth: {{plugin, config}}` or `data: PATH`")
 
 
@@ -139,8 +150,10 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     if duplicate:
         raise HarnessError(f"{source}: variant name {duplicate!r} is used twice")
     train = _mapping(top.get("train", {}), f"{source}: train", train_fields())
-    if any(v.kind != "none" for v in variants) and "stages" not in train:
-        raise HarnessError(f"{source}: train.stages (e.g. '2k:300') is required to fine-tune the variants")
+    for variant in variants:
+        if variant.kind != "none" and "stages" not in {**train, **variant.train}:
+            raise HarnessError(f"{source}: train.stages (e.g. '2k:300') is required to fine-tune the variants "
+                               f"({variant.name!r} has none)")
     evaluation = _mapping(top["eval"], f"{source}: eval", eval_fields())
     for key in ("tasks", "lengths"):
         if key not in evaluation:
@@ -154,6 +167,10 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     config = SweepConfig(name, str(top["base_model"]), variants, train, evaluation, source, replicates, replicate_synth)
     if "stages" in train:  # typed now: an ill-typed field fails before any stage runs
         train_spec(train, config.base_model, "(each variant's data)", source)
+    for variant in variants:
+        if variant.train:
+            train_spec(config.train_of(variant), config.base_model, "(each variant's data)",
+                       f"{source}: variant {variant.name!r}")
     eval_config(evaluation, config.base_model, source)
     return config
 

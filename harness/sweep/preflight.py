@@ -7,6 +7,7 @@ to fix. (The sweep's parser has checked the replicates and each synth seed.)"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from harness.core.errors import HarnessError
@@ -20,8 +21,9 @@ def check_sweep(config: SweepConfig, variants: list[Variant]) -> None:
     for index, variant in enumerate(config.variants):
         if variant in variants and variant.kind == "synth":
             check_synth(config, index, variant)
-    if any(v.kind != "none" for v in variants):
-        check_train(config)
+    for section in {json.dumps(config.train_of(v), sort_keys=True): config.train_of(v) for v in variants
+                    if v.kind != "none"}.values():  # each distinct training once
+        check_train(config, section)
     check_eval(config)
 
 
@@ -41,11 +43,13 @@ def check_synth(config: SweepConfig, index: int, variant: Variant) -> None:
     prepare(synth["plugin"], dict(settings), f"{where}.config", synth.get("corpus", []), f"{where}.corpus", synth.get("generator"))
 
 
-def check_train(config: SweepConfig) -> None:
+def check_train(config: SweepConfig, section: dict[str, Any] | None = None) -> None:
+    """A `train:` section (the sweep's, or a variant's with its overrides) as `harness train` would take it."""
     from harness.sweep.config import train_spec
     from harness.tracking import require_trackers
 
-    spec = train_spec(config.train, config.base_model, "(each variant's data)", config.source)  # errors name the file
+    section = config.train if section is None else section
+    spec = train_spec(section, config.base_model, "(each variant's data)", config.source)  # errors name the file
     last = spec.seed + config.replicates - 1  # replicate k trains with seed + k; transformers' set_seed seeds numpy
     if spec.seed < 0 or last > MAX_SEED:
         span = f" (with replicates: {config.replicates}, seeds {spec.seed}..{last})" if config.replicates > 1 else ""

@@ -91,7 +91,7 @@ def plan_variant(config: SweepConfig, variant: Variant, replicate: int = 0) -> l
             if not path.exists():
                 raise HarnessError(f"{config.source}: variant {variant.name!r}: data {path} does not exist")
             data = Stage("data", {"path": str(path.resolve()), "digest": _file_digest(path) if path.is_file() else str(path)})
-        train = dict(config.train)
+        train = config.train_of(variant)
         train_resources = train.pop("resources", {"num_cpus": 1})
         if replicate:
             train["seed"] = train_seed

@@ -6,6 +6,11 @@ variant a sweep can afford on a CPU, and the data the built-in `tiny` model was 
 
 Each record: the task's prompt (needles hidden in a haystack, then the question) as the user turn,
 and the answer sentence (the task's answer prefix and the needle values) as the assistant turn.
+
+`haystack` sets what surrounds the needles in every niah task named, for the composition ablation
+of context synthesis's pilot study (arXiv 2502.15592): `none` (the relevant needles alone, however
+long the length), `needle` (distractors of the same kind: other keys' needles), `noise` or `essay`
+(irrelevant text of another kind). Unset, each task keeps its own (RULER's row).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class NeedlesConfig:
     tasks: list[str] = field(default_factory=lambda: ["niah_single_1"])
     seed: int = 7000
     data_dir: str | None = None  # D with D/pg_essays, for the tasks with an essay haystack
+    haystack: str | None = None  # none | needle | noise | essay for every task (niah rows); None: each task's own
 
     def validate(self) -> str | None:
         from harness.tasks import GROUPS
@@ -44,6 +50,15 @@ class NeedlesConfig:
         for name in self.tasks:
             if name not in GROUPS["ruler"].tasks:
                 return f"tasks: {name!r} is not a RULER task ({', '.join(GROUPS['ruler'].tasks)})"
+        if self.haystack is not None:
+            from harness.tasks.ruler.niah import HAYSTACKS
+            from harness.tasks.ruler.tasks import ROWS
+
+            if self.haystack not in HAYSTACKS:
+                return f"haystack: {self.haystack!r} is not one of {', '.join(HAYSTACKS)}"
+            others = [name for name in self.tasks if ROWS[name][0] != "niah"]
+            if others:
+                return f"haystack: only the niah tasks have one; {others[0]!r} does not (drop it or the haystack)"
         return None
 
 
@@ -64,7 +79,7 @@ class Needles(SynthPlugin):
         """The data directory holds what the tasks read, the tokenizer loads, and the first sample
         of every (task, length) the run makes fits its length (one sample each, built now)."""
         assert isinstance(config, NeedlesConfig)
-        tasks = [get_task(name, _options(config)) for name in config.tasks]
+        tasks = [_task(config, name) for name in config.tasks]
         for task in tasks:
             _check_data(task, _options(config))
         fmt = _format(config)
@@ -95,6 +110,15 @@ class Needles(SynthPlugin):
                          messages=({"role": "user", "content": sample.prompt}, {"role": "assistant", "content": answer}),
                          meta={"task": task.name, "length": length, "prompt_tokens": sample.prompt_tokens,
                                "instruction": sample.prompt.rsplit("\n", 1)[-1]})
+
+
+def _task(config: NeedlesConfig, name: str) -> Task:
+    """RULER's task `name`, with the config's haystack when it sets one."""
+    if config.haystack is None:
+        return get_task(name, _options(config))
+    from harness.tasks.ruler.tasks import ruler_task
+
+    return ruler_task(name, _options(config), haystack=config.haystack)
 
 
 def _options(config: NeedlesConfig) -> TaskOptions:

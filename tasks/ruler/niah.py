@@ -3,25 +3,28 @@
 Follows NVIDIA/RULER @c3f5e3b scripts/data/synthetic/niah.py: needles
 `One of the special magic {type} for {key} is: {value}.` hidden in a haystack (noise lines,
 essay sentences, or distractor needles), queried by key; the answer is every value of the
-queried keys.
+queried keys. `haystack="none"` (not a RULER row: training data's "relevant context only") keeps
+just the queried needles.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass
+from typing import Any, Callable
 
 from harness.core.errors import HarnessError
 from harness.core.prompt import TokenCosts
 from harness.core.types import NeedleDepths, Sample
-from harness.tasks.base import Counter
+from harness.tasks.base import Counter, prompt_budget
+from harness.tasks.budget import Fitted
 from harness.tasks.data import TaskOptions
 from harness.tasks.ruler.common import DEPTHS, build_sample, sample_rng, templates
 from harness.tasks.ruler.haystacks import NOISE_LINE, load_essay, sentence_starts_below
 from harness.tasks.ruler.values import random_value
-from harness.tasks.sizing import Layout, UnitSequence, costs_of, insert_layout, unit_sequence
+from harness.tasks.sizing import Layout, UnitSequence, costs_of, insert_layout, to_sample, unit_sequence
 
-HAYSTACKS = ("noise", "essay", "needle")
+HAYSTACKS = ("noise", "essay", "needle", "none")  # none: the queried needles alone (training data's "relevant only")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ def make_niah_sample(config: NiahConfig, options: TaskOptions, task: str, counte
     def render(context: str) -> str:
         return template.format(type_needle_v=type_v, context=context, query=query)
 
+    if config.haystack == "none":
+        return _relevant_only(task, counter, length, index, seed, render, answer_prefix, answers,
+                              [n for n in needles if n in _needles_of(spec["needle"], config, keys, values, queried)],
+                              {"config": asdict(config)})
     if config.haystack == "essay":
         essay = load_essay(options.find("haystack_dir", "pg_essays", f"{task} (essay haystack)"))
         units = unit_sequence(costs, f"essay:{essay.digest}", lambda: essay.words, " ")
@@ -110,6 +117,25 @@ def make_niah_sample(config: NiahConfig, options: TaskOptions, task: str, counte
         task, counter, length, index, seed, "niah", render, answer_prefix, build, sep, answers,
         min_units=len(needles), first_guess=guess, meta={"config": asdict(config), **extra},
     )
+
+
+def _needles_of(needle: str, config: NiahConfig, keys: list[str], values: list[list[str]], queried: list[int]) -> set[str]:
+    """The needle sentences of the queried keys."""
+    return {needle.format(type_needle_v=config.value_type, key=keys[i], value=v) for i in queried for v in values[i]}
+
+
+def _relevant_only(task: str, counter: Counter, length: int, index: int, seed: int, render: Callable[[str], str],
+                   answer_prefix: str, answers: list[str], needles: list[str], meta: dict[str, Any]) -> Sample:
+    """The sample with no haystack: the queried needles, one per line, then the question (however long
+    `length` is; it must still fit)."""
+    context = "\n".join(needles)
+    tokens = counter.count(render(context), answer_prefix)
+    budget = prompt_budget(int(templates()["niah"]["tokens_to_generate"]), length)
+    if tokens > budget:
+        raise HarnessError(f"{task} at length {length}: a budget of {budget} tokens is too small; the prompt alone "
+                           f"needs {tokens} tokens")
+    layout = Layout(context, None, 0, lambda: context, {})
+    return to_sample(task, length, index, seed, render, answer_prefix, Fitted(layout, 0, tokens), answers, meta)
 
 
 def _distractor_needles(config: NiahConfig, needle: str, layout_seed: int, length: int, costs: TokenCosts) -> UnitSequence:

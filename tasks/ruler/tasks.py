@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 from typing import Any, Callable
 
+from harness.core.errors import HarnessError
 from harness.tasks.base import Metric, SampleFactory, Task
 from harness.tasks.data import DataSource, TaskOptions
 from harness.tasks.options import Options
@@ -90,9 +91,14 @@ def options_type(family: str, config: Any) -> type[Options]:
     return Options
 
 
-def ruler_task(name: str, options: TaskOptions | None = None) -> Task:
-    """The registered RULER task `name`."""
+def ruler_task(name: str, options: TaskOptions | None = None, haystack: str | None = None) -> Task:
+    """The registered RULER task `name`; a niah row with another `haystack` (noise, essay, needle, none)
+    when given (synthetic training data varies it; its params say so, so its samples are cached apart)."""
     family, config = ROWS[name]
+    if haystack is not None and haystack != getattr(config, "haystack", None):
+        if family != "niah":
+            raise HarnessError(f"{name}: only the niah rows have a haystack to change (asked for {haystack!r})")
+        config = replace(config, haystack=haystack)
     options = options or TaskOptions()
     own = options_type(family, config).parse(options.args)
     placed = {"placement": placement(options)} if family in PLACED else {}

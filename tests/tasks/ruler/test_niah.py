@@ -66,3 +66,14 @@ def test_same_seed_same_bytes_across_processes(tiny_path) -> None:
     samples = json.loads(runs[0])
     assert len({s["id"] for s in samples}) == 3
     assert len({s["targets"][0] for s in samples}) == 3
+
+
+def test_a_niah_row_with_another_haystack_is_keyed_apart_and_only_niah_rows_take_one() -> None:
+    from harness.core.errors import HarnessError
+    from harness.tasks.ruler.tasks import ruler_task
+
+    own, alone = ruler_task("niah_single_1"), ruler_task("niah_single_1", haystack="none")
+    assert own.params["haystack"] == "noise" and alone.params["haystack"] == "none"
+    assert ruler_task("niah_single_1", haystack="noise").params == own.params  # its own haystack: the row itself
+    with pytest.raises(HarnessError, match="only the niah rows have a haystack"):
+        ruler_task("vt", haystack="none")
