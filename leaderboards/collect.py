@@ -16,6 +16,7 @@ step asks of one test (`stats.multiple.family_alpha`)."""
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,8 +32,9 @@ from harness.core.stats.intervals import replicate_interval
 from harness.core.stats.multiple import adjust, family_alpha
 from harness.core.stats.power import mde
 from harness.core.stats.replicated import Replicated, compare_replicated, replicate_sd
+from harness.core.stats.unpaired import mean_interval_t, welch
 from harness.core.types import NeedleDepths, needle_depths_of
-from harness.core.userfiles import check_type
+from harness.core.userfiles import check_type, read_json_object
 from harness.leaderboards.config import BoardConfig, Column
 from harness.results import sample_rows
 from harness.tasks import GROUPS
@@ -113,6 +115,55 @@ class Board:
     cells: dict[tuple[str, str], Cell]
     failed: dict[str, str]
     tests: int = 0  # m: the tests in the board's family (what the correction and the MDE count)
+
+
+def load_data_run(variant: str, stats_paths: Sequence[Path], manifest: dict[str, Any] | None = None, *,
+                  planned: int | None = None, missing: str = "") -> Run:
+    """A data sweep's variant: each finished replicate's synthesis statistics (`stats.json`), replicate 0 first."""
+    if not stats_paths:
+        raise HarnessError(f"{variant}: no finished replicate to load")
+    loaded = []
+    for path in stats_paths:
+        if not path.exists():
+            raise HarnessError(f"{variant}: statistics file {path} does not exist")
+        loaded.append(Replicate({"results": {}, "stats": read_json_object(path, "synthesis statistics")}, {}))
+    return Run(variant, loaded[0].results, {}, manifest or {}, {}, loaded[1:], planned, True, missing)
+
+
+def _stat(stats: dict[str, Any], path: str) -> float | None:
+    """The number at a dotted `path` of a stats.json (None: absent or not a number)."""
+    value: Any = stats
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _stat_drafts(column: Column, runs: list[Run], base: Run | None) -> tuple[list[BoardColumn], dict[tuple[str, str], _Draft]]:
+    """A statistic's column: per variant the replicates' values (times the scale), their mean, t interval and SD,
+    and Welch's t-test against the baseline's values."""
+    board_column = BoardColumn(f"stat:{column.name}", column.label or column.name, column.name, "stat")
+
+    def values(run: Run) -> list[float]:
+        found = [_stat(r.results.get("stats", {}), column.name) for r in run.replicates]
+        return [v * column.scale for v in found if v is not None]
+
+    base_values = values(base) if base is not None else []
+    drafts: dict[tuple[str, str], _Draft] = {}
+    for run in runs:
+        mine = values(run)
+        if not mine:
+            drafts[(run.variant, board_column.id)] = _Draft(Cell(None), None)
+            continue
+        interval = mean_interval_t(mine)
+        cell = Cell(mean(mine), interval.low, interval.high, len(mine), ci_method=interval.method, ci_note=interval.note,
+                    replicates=len(mine), train_sd=statistics.stdev(mine) if len(mine) > 1 else None)
+        comparison = welch(base_values, mine) if run is not base and base is not None else None
+        if comparison is not None:
+            cell = replace(cell, diff=comparison.difference, p_value=comparison.p_value, test=comparison.test)
+        drafts[(run.variant, board_column.id)] = _Draft(cell, comparison)
+    return [board_column], drafts
 
 
 def _load_replicate(variant: str, results_path: Path) -> tuple[Replicate, dict[str, list[NeedlePoint]]]:
@@ -240,7 +291,7 @@ def build(config: BoardConfig, runs: list[Run], failed: dict[str, str]) -> Board
     columns: list[BoardColumn] = []
     drafts: dict[tuple[str, str], _Draft] = {}
     for column in config.columns:
-        found, drafted = _column_drafts(config, column, runs, base)
+        found, drafted = _stat_drafts(column, runs, base) if column.kind == "stat" else _column_drafts(config, column, runs, base)
         columns += found
         drafts.update(drafted)
     cells, tests = _family(drafts, config)
@@ -305,6 +356,7 @@ def collect(config: BoardConfig) -> Board:
         raise HarnessError(f"{config.source}: {summary_path} does not exist (run `harness sweep` first"
                            f"{'; or ' + hint if hint else ''})")
     summary = SweepSummary.read(summary_path)  # harness.core.records: its shape and version checked
+    data_board = any(c.kind == "stat" for c in config.columns)
     runs: list[Run] = []
     failed: dict[str, str] = {}
     for name, variant in summary.variants.items():
@@ -315,9 +367,24 @@ def collect(config: BoardConfig) -> Board:
         if not paths:
             failed[name] = variant.get("error") or missing or "not finished"
             continue
-        runs.append(load_run(name, paths, _manifest(config.sweep, variant), planned=planned,
-                             trained=variant.get("kind") != "none", missing=missing))
+        _check_kind(config, summary_path, name, paths)
+        if data_board:
+            runs.append(load_data_run(name, paths, _manifest(config.sweep, variant), planned=planned, missing=missing))
+        else:
+            runs.append(load_run(name, paths, _manifest(config.sweep, variant), planned=planned,
+                                 trained=variant.get("kind") != "none", missing=missing))
     return build(config, runs, failed)
+
+
+def _check_kind(config: BoardConfig, summary_path: Path, name: str, paths: list[Path]) -> None:
+    """Stat columns read a data sweep's stats.json, score columns an evaluated sweep's results.json."""
+    data_sweep = paths[0].name == "stats.json"
+    if any(c.kind == "stat" for c in config.columns) and not data_sweep:
+        raise HarnessError(f"{config.source}: stat columns read a sweep that only synthesizes (no eval:), but "
+                           f"{summary_path} variant {name!r} was evaluated ({paths[0].name}): use task, group or delta columns")
+    if data_sweep and not any(c.kind == "stat" for c in config.columns):
+        raise HarnessError(f"{config.source}: {summary_path} only synthesizes (variant {name!r} has statistics, no "
+                           "results): its board takes stat columns, e.g. {stat: records}")
 
 
 def _finished(summary_path: Path, name: str, variant: dict[str, Any]) -> tuple[list[Path], int, str]:

@@ -11,10 +11,15 @@ columns:                         # a task or a group, at some or all of its eval
   - {group: ruler, lengths: [512, 1k], avg: true}
   - {delta: mmlu}                # the variant's score minus the baseline's (short-context tasks: the MMLU cost)
 ```
+
+A sweep that only synthesizes (no `eval:`) has a board of its data's statistics instead: `{stat:
+plugin.paths.distinct, scale: 100, label: distinct paths %}` reads that number (a dotted path) from each
+replicate's `stats.json`, times `scale`; the cells compare the replicates' values with Welch's t-test.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +38,11 @@ class Column:
     """`name` is a task or group; `kind` cells (one per length), `avg` (their mean) or `delta`."""
 
     name: str
-    kind: str  # task | group | delta
+    kind: str  # task | group | delta | stat
     lengths: tuple[int, ...] | None = None
     avg: bool = False
+    scale: float = 1.0  # stat: the value shown is the statistic times this
+    label: str | None = None  # stat: the column's heading (default: the statistic's path)
 
 
 @dataclass(frozen=True)
@@ -55,15 +62,35 @@ def _column(raw: Any, index: int, source: str) -> Column:
         raw = {"task": raw}
     if not isinstance(raw, dict):
         raise HarnessError(f"{where}: expected a mapping such as {{task: niah_single_1}}")
-    unknown = sorted(set(raw) - {"task", "group", "delta", "lengths", "avg"})
+    allowed = ("task", "group", "delta", "stat", "lengths", "avg", "scale", "label")
+    unknown = sorted(set(raw) - set(allowed))
     if unknown:
-        raise unknown_field(where, unknown[0], ("task", "group", "delta", "lengths", "avg"))
-    kinds = [k for k in ("task", "group", "delta") if k in raw]
+        raise unknown_field(where, unknown[0], allowed)
+    kinds = [k for k in ("task", "group", "delta", "stat") if k in raw]
     if len(kinds) != 1:
-        raise HarnessError(f"{where}: give exactly one of task, group or delta")
+        raise HarnessError(f"{where}: give exactly one of task, group, delta or stat")
+    if kinds == ["stat"]:
+        return _stat_column(raw, where)
+    extra = sorted(set(raw) & {"scale", "label"})
+    if extra:
+        raise HarnessError(f"{where}: {extra[0]!r} is for stat columns only")
     lengths = raw.get("lengths")
     parsed = tuple(parse_lengths(",".join(str(x) for x in lengths))) if lengths else None
     return Column(str(raw[kinds[0]]), kinds[0], parsed, bool(raw.get("avg", False)))
+
+
+def _stat_column(raw: dict[str, Any], where: str) -> Column:
+    """A data statistic's column: its dotted path in stats.json, a scale and a heading."""
+    path, scale, label = raw["stat"], raw.get("scale", 1), raw.get("label")
+    if not isinstance(path, str) or not path or any(not part for part in path.split(".")):
+        raise HarnessError(f"{where}: stat = {path!r}: expected a dotted path into stats.json, e.g. plugin.paths.distinct")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise HarnessError(f"{where}: scale = {scale!r}: expected a positive number")
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        raise HarnessError(f"{where}: label = {label!r}: expected a non-empty string")
+    if set(raw) & {"lengths", "avg"}:
+        raise HarnessError(f"{where}: a stat column has no lengths (and no avg)")
+    return Column(path, "stat", scale=float(scale), label=label)
 
 
 def parse_board(data: dict[str, Any], source: str) -> BoardConfig:
@@ -80,8 +107,12 @@ def parse_board(data: dict[str, Any], source: str) -> BoardConfig:
     if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise HarnessError(f"{source}: alpha = {alpha!r} must be between 0 and 1")
     correction = check_correction(data.get("correction", "holm"), f"{source}: correction")
-    return BoardConfig(str(data["name"]), Path(str(data["sweep"])), data.get("baseline"), float(alpha),
-                       tuple(_column(c, i, source) for i, c in enumerate(data["columns"])), source, correction)
+    columns = tuple(_column(c, i, source) for i, c in enumerate(data["columns"]))
+    if len({c.kind == "stat" for c in columns}) > 1:
+        raise HarnessError(f"{source}: columns: stat columns (a data sweep's statistics) and score columns (task, group, "
+                           "delta) cannot share a board")
+    return BoardConfig(str(data["name"]), Path(str(data["sweep"])), data.get("baseline"), float(alpha), columns, source,
+                       correction)
 
 
 def boards() -> Registry[Path]:

@@ -74,9 +74,11 @@ def _replicates(run: Run) -> str:
 def footer(board: Board) -> list[str]:
     """What the marks, the ± and the MDE row mean, and how many replicates each variant has."""
     config = board.config
+    data = any(c.kind == "stat" for c in board.columns)  # a data sweep's statistics, one value per replicate
     lines = []
     if config.baseline:
-        lines.append(f"{UP}/{DOWN}: adjusted p < alpha against {config.baseline} (paired, same samples); alpha {config.alpha}, "
+        how = "Welch's t over the replicates' values" if data else "paired, same samples"
+        lines.append(f"{UP}/{DOWN}: adjusted p < alpha against {config.baseline} ({how}); alpha {config.alpha}, "
                      f"correction {config.correction}: {CORRECTIONS[config.correction]}, over m = {board.tests} tests "
                      "(every variant x column)")
         if board.tests:
@@ -84,8 +86,9 @@ def footer(board: Board) -> list[str]:
                          f"({INFINITE}: no difference on the 0-{SCALE:.0f} scale could be seen)")
     lines.append("replicates per variant: " + ", ".join(_replicates(run) for run in board.runs))
     if any(c.train_sd is not None for c in board.cells.values()):
-        lines.append("±: the training-seed SD of the cell's score across replicates")
-    single = [run.variant for run in board.runs if run.trained and len(run.replicates) == 1]
+        lines.append("±: the SD of the cell's value across replicates (synthesis seeds)" if data else
+                     "±: the training-seed SD of the cell's score across replicates")
+    single = [run.variant for run in board.runs if run.trained and len(run.replicates) == 1 and not data]
     if single:
         lines.append(f"training noise is not measured for {', '.join(single)}: one training seed per variant "
                      "(`replicates:` in the sweep measures it)")

@@ -23,6 +23,7 @@ class SynthContext:
     work_dir: Path
     dropped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
+    seed: int = 0  # the run's seed (`rng` is seeded with it): for plugins that seed their own generators
 
     @property
     def generator(self) -> Generator:

@@ -42,7 +42,7 @@ def run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | 
 
 def _run_plugin(plugin: SynthPlugin, config: Any, backend_generator: Generator | None, corpus: list[Document], out: Path,
                 seed: int) -> dict[str, Any]:
-    ctx = SynthContext(backend_generator, corpus, random.Random(seed), out / "work")
+    ctx = SynthContext(backend_generator, corpus, random.Random(seed), out / "work", seed=seed)
     ctx.work_dir.mkdir(exist_ok=True)
     started = time.perf_counter()
     partial = out / "data.jsonl.partial"

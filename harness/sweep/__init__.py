@@ -109,4 +109,4 @@ def _replicate(config: SweepConfig, variant: Variant, root: Path, chain: list[St
     seed, synth_seed = config.seeds(variant, replicate)
     return {"replicate": replicate, "seed": seed, "synth_seed": synth_seed,
             "status": "done" if final["status"] == "done" else "failed", "error": result.error, "stages": stages,
-            "results": final["output"]["results"] if final["status"] == "done" else None}
+            "results": (final["output"] or {}).get("results") if final["status"] == "done" else None}

@@ -22,6 +22,10 @@ eval: {tasks: [niah_single_1, ruler], lengths: [512, 1k, 2k], limit: 20, judge: 
 unknown or ill-typed field is named with the file and its value. The sections are kept as written, too:
 a stage's key hashes them (`harness.sweep.stages`), so existing sweeps keep their cached stages.
 
+A sweep without `eval:` (and without `train:`) measures data only: every variant synthesizes, each replicate
+with its own seed (`synth.seed + k`), and its board reads the statistics of each synthesis (`stats.json`; a
+board's `stat:` columns).
+
 `replicates: N` (default 1) trains every variant N times, replicate k with `seed: train.seed + k` (data order,
 LoRA/new-parameter initialisation, dropout; see `harness.train.trainer.load_model`); with `replicate_synth: true`
 replicate k also synthesizes its data with `synth.seed + k`, else the replicates share one synthesis. Replicate 0
@@ -84,10 +88,17 @@ class SweepConfig:
         """How many replicates `variant` has: the control (kind none) trains nothing, so one."""
         return 1 if variant.kind == "none" else self.replicates
 
+    @property
+    def measures_data(self) -> bool:
+        """No eval: the variants are only synthesized, and compared by their data's statistics."""
+        return not self.eval
+
     def seeds(self, variant: Variant, replicate: int) -> tuple[int | None, int | None]:
         """(train seed, synth seed) of a replicate of `variant`; None where the variant has no such stage."""
         if variant.kind == "none":
             return None, None
+        if self.measures_data:
+            return None, int(variant.synth.get("seed", 0)) + replicate
         train = int(self.train.get("seed", 0)) + replicate
         if variant.kind != "synth":
             return train, None
@@ -134,7 +145,7 @@ def _variant(raw: Any, index: int, source: str) -> Variant:
 def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     """Validate a sweep mapping; errors name the file and the field."""
     top = _mapping(data, source, {"name", "base_model", "variants", "train", "eval", "replicates", "replicate_synth"})
-    for key in ("name", "base_model", "variants", "eval"):
+    for key in ("name", "base_model", "variants"):
         if key not in top:
             raise HarnessError(f"{source}: '{key}' is required")
     secrets = find_secrets(top, urls=False)  # a URL's user information is accepted, and redacted wherever it is written
@@ -149,14 +160,16 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise HarnessError(f"{source}: variant name {duplicate!r} is used twice")
+    if "eval" not in top:
+        _check_data_only(top, variants, source)
     train = _mapping(top.get("train", {}), f"{source}: train", train_fields())
     for variant in variants:
-        if variant.kind != "none" and "stages" not in {**train, **variant.train}:
+        if "eval" in top and variant.kind != "none" and "stages" not in {**train, **variant.train}:
             raise HarnessError(f"{source}: train.stages (e.g. '2k:300') is required to fine-tune the variants "
                                f"({variant.name!r} has none)")
-    evaluation = _mapping(top["eval"], f"{source}: eval", eval_fields())
+    evaluation = _mapping(top.get("eval", {}), f"{source}: eval", eval_fields())
     for key in ("tasks", "lengths"):
-        if key not in evaluation:
+        if "eval" in top and key not in evaluation:
             raise HarnessError(f"{source}: eval.{key} is required")
     replicates = top.get("replicates", 1)
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
@@ -171,8 +184,22 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepConfig:
         if variant.train:
             train_spec(config.train_of(variant), config.base_model, "(each variant's data)",
                        f"{source}: variant {variant.name!r}")
-    eval_config(evaluation, config.base_model, source)
+    if evaluation:
+        eval_config(evaluation, config.base_model, source)
     return config
+
+
+def _check_data_only(top: dict[str, Any], variants: tuple[Variant, ...], source: str) -> None:
+    """A sweep without eval: only synth variants, nothing trained."""
+    if "train" in top or any(v.train for v in variants):
+        raise HarnessError(f"{source}: 'eval' is required to train (a sweep without eval: only synthesizes its variants "
+                           "and compares their data: drop train:)")
+    other = next((v for v in variants if v.kind != "synth"), None)
+    if other is not None:
+        raise HarnessError(f"{source}: variant {other.name!r}: a sweep without eval compares syntheses; every variant needs "
+                           "`synth:` (or add eval: to score models)")
+    if top.get("replicate_synth") is False:
+        raise HarnessError(f"{source}: replicate_synth: false: a sweep without eval replicates its syntheses (drop the field)")
 
 
 def train_fields() -> set[str]:

@@ -22,9 +22,10 @@ def check_sweep(config: SweepConfig, variants: list[Variant]) -> None:
         if variant in variants and variant.kind == "synth":
             check_synth(config, index, variant)
     for section in {json.dumps(config.train_of(v), sort_keys=True): config.train_of(v) for v in variants
-                    if v.kind != "none"}.values():  # each distinct training once
+                    if v.kind != "none" and not config.measures_data}.values():  # each distinct training once
         check_train(config, section)
-    check_eval(config)
+    if not config.measures_data:
+        check_eval(config)
 
 
 def check_synth(config: SweepConfig, index: int, variant: Variant) -> None:

@@ -82,7 +82,7 @@ def plan_variant(config: SweepConfig, variant: Variant, replicate: int = 0) -> l
         if variant.kind == "synth":
             synth = dict(variant.synth)
             resources = synth.pop("resources", {"num_cpus": 1})
-            if replicate and config.replicate_synth:  # replicate 0 keeps the params (and key) it had without replicates
+            if replicate and (config.replicate_synth or config.measures_data):  # replicate 0 keeps its params (and key)
                 synth["seed"] = synth_seed
             data = Stage("synth", synth, resources=resources)
         else:
@@ -95,6 +95,8 @@ def plan_variant(config: SweepConfig, variant: Variant, replicate: int = 0) -> l
         train_resources = train.pop("resources", {"num_cpus": 1})
         if replicate:
             train["seed"] = train_seed
+        if config.measures_data:  # a data sweep: the synthesis is the replicate's result
+            return [data]
         stages += [data, Stage("train", {"base_model": config.base_model, **train}, (data.id,), train_resources)]
         model_need = (stages[-1].id,)
     evaluation = dict(config.eval)
@@ -177,7 +179,8 @@ def _synth(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, An
     stats = synthesize(params["plugin"], dict(params.get("config", {})), f"sweep synth {params['plugin']}", out / "data",
                        list(params.get("corpus", [])), int(params.get("seed", 0)), params.get("generator"),
                        dict(params.get("generator_args", {})))
-    return {"data": str(out / "data" / "data.jsonl"), "records": stats["records"], "llm_calls": stats["llm_calls"]}
+    return {"data": str(out / "data" / "data.jsonl"), "records": stats["records"], "llm_calls": stats["llm_calls"],
+            "results": str(out / "data" / "stats.json")}  # a data sweep's result: the synthesis's statistics
 
 
 def _data(params: dict[str, Any], needs: list[Path], out: Path) -> dict[str, Any]:

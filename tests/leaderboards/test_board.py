@@ -63,7 +63,7 @@ def test_cells_carry_intervals_and_paired_marks() -> None:
 def test_bad_boards_are_named() -> None:
     with pytest.raises(HarnessError, match="baseline 'nobody' is not a finished variant"):
         board(baseline="nobody")
-    with pytest.raises(HarnessError, match=r"columns\[0\]: give exactly one of task, group or delta"):
+    with pytest.raises(HarnessError, match=r"columns\[0\]: give exactly one of task, group, delta or stat"):
         parse_board({"name": "b", "sweep": "x", "columns": [{"task": "a", "group": "b"}]}, "board.yaml")
     with pytest.raises(HarnessError, match="unknown field 'colums'"):
         parse_board({"name": "b", "sweep": "x", "colums": []}, "board.yaml")

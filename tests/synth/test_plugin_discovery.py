@@ -58,5 +58,5 @@ def test_synth_run_of_the_broken_plugin_is_one_clear_line(with_broken: None, tmp
 
 
 def test_a_mistyped_plugin_gets_did_you_mean() -> None:
-    with pytest.raises(HarnessError, match=r"unknown synth plugin 'wildlng'; did you mean wildlong\? \(known: "):
+    with pytest.raises(HarnessError, match=r"unknown synth plugin 'wildlng'; did you mean wildlong(, wildlong_paths)?\? \(known: "):
         get_plugin("wildlng")

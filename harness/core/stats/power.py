@@ -26,6 +26,7 @@ import numpy as np
 
 from harness.core.stats.intervals import SCALE
 from harness.core.stats.replicated import CROSSED, Replicated
+from harness.core.stats.unpaired import WELCH
 
 POWER = 0.8
 MAX_LIMIT = 100_000  # the largest --limit `required_n` searches
@@ -122,7 +123,7 @@ def mde(comparison: Replicated, alpha: float, power: float = POWER) -> float:
     if comparison.discordant is not None:  # McNemar, one replicate each
         noise = min(comparison.discordant) / n
         return mde_mcnemar(n, alpha, power, noise)
-    if comparison.test == CROSSED and comparison.se is not None:
+    if comparison.test in (CROSSED, WELCH) and comparison.se is not None:
         return mde_normal(comparison.se, alpha, power, comparison.df)
     # the paired permutation test, or a crossed design whose spread was zero: the SE of a mean of n differences
     se = math.sqrt(comparison.sample_sd**2 / n + comparison.train_var)
