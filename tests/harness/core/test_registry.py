@@ -93,7 +93,7 @@ NEAR_MISSES = [
     (["leaderboard", "build", "tiny-dem"], "did you mean tiny-demo?"),
     (["sweep", "sweeps/tiny-dem.yaml"], "did you mean sweeps/tiny-demo.yaml?"),
     (["sweep", "sweeps/tiny-demo.yaml", "--only", "contrl"], "did you mean control?"),
-    (["synth", "run", "wildlng", "--config", "sweeps/tiny-demo.yaml", "--out", "{tmp}/out"], "did you mean wildlong?"),
+    (["synth", "run", "wildlng", "--config", "sweeps/tiny-demo.yaml", "--out", "{tmp}/out"], "did you mean wildlong, wildlong_paths?"),
     (["train", "--model", "tiny-random", "--data", "x.jsonl", "--stages", "256:1", "--output", "{tmp}/o", "--lora", "rr=4"],
      "did you mean r?"),
     (["train", "--model", "tiny-random", "--data", "x.jsonl", "--stages", "256:1", "--output", "{tmp}/o", "--report-to", "tensorbord"],
