@@ -356,7 +356,6 @@ def collect(config: BoardConfig) -> Board:
         raise HarnessError(f"{config.source}: {summary_path} does not exist (run `harness sweep` first"
                            f"{'; or ' + hint if hint else ''})")
     summary = SweepSummary.read(summary_path)  # harness.core.records: its shape and version checked
-    data_board = any(c.kind == "stat" for c in config.columns)
     runs: list[Run] = []
     failed: dict[str, str] = {}
     for name, variant in summary.variants.items():
@@ -368,7 +367,7 @@ def collect(config: BoardConfig) -> Board:
             failed[name] = variant.get("error") or missing or "not finished"
             continue
         _check_kind(config, summary_path, name, paths)
-        if data_board:
+        if config.measures_data:
             runs.append(load_data_run(name, paths, _manifest(config.sweep, variant), planned=planned, missing=missing))
         else:
             runs.append(load_run(name, paths, _manifest(config.sweep, variant), planned=planned,
@@ -379,10 +378,10 @@ def collect(config: BoardConfig) -> Board:
 def _check_kind(config: BoardConfig, summary_path: Path, name: str, paths: list[Path]) -> None:
     """Stat columns read a data sweep's stats.json, score columns an evaluated sweep's results.json."""
     data_sweep = paths[0].name == "stats.json"
-    if any(c.kind == "stat" for c in config.columns) and not data_sweep:
+    if config.measures_data and not data_sweep:
         raise HarnessError(f"{config.source}: stat columns read a sweep that only synthesizes (no eval:), but "
                            f"{summary_path} variant {name!r} was evaluated ({paths[0].name}): use task, group or delta columns")
-    if data_sweep and not any(c.kind == "stat" for c in config.columns):
+    if data_sweep and not config.measures_data:
         raise HarnessError(f"{config.source}: {summary_path} only synthesizes (variant {name!r} has statistics, no "
                            "results): its board takes stat columns, e.g. {stat: records}")
 

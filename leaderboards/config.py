@@ -55,6 +55,11 @@ class BoardConfig:
     source: str
     correction: str = "holm"  # harness.core.stats.multiple.CORRECTIONS
 
+    @property
+    def measures_data(self) -> bool:
+        """Stat columns: the board of a sweep that only synthesizes (a board has only these, or none)."""
+        return any(c.kind == "stat" for c in self.columns)
+
 
 def _column(raw: Any, index: int, source: str) -> Column:
     where = f"{source}: columns[{index}]"

@@ -74,7 +74,7 @@ def _replicates(run: Run) -> str:
 def footer(board: Board) -> list[str]:
     """What the marks, the ± and the MDE row mean, and how many replicates each variant has."""
     config = board.config
-    data = any(c.kind == "stat" for c in board.columns)  # a data sweep's statistics, one value per replicate
+    data = config.measures_data  # a data sweep's statistics, one value per replicate
     lines = []
     if config.baseline:
         how = "Welch's t over the replicates' values" if data else "paired, same samples"

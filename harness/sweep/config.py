@@ -93,16 +93,19 @@ class SweepConfig:
         """No eval: the variants are only synthesized, and compared by their data's statistics."""
         return not self.eval
 
+    @property
+    def synth_per_replicate(self) -> bool:
+        """Whether each replicate synthesizes its own data (`replicate_synth: true`, or a data sweep)."""
+        return self.replicate_synth or self.measures_data
+
     def seeds(self, variant: Variant, replicate: int) -> tuple[int | None, int | None]:
         """(train seed, synth seed) of a replicate of `variant`; None where the variant has no such stage."""
         if variant.kind == "none":
             return None, None
-        if self.measures_data:
-            return None, int(variant.synth.get("seed", 0)) + replicate
-        train = int(self.train.get("seed", 0)) + replicate
+        train = None if self.measures_data else int(self.train.get("seed", 0)) + replicate
         if variant.kind != "synth":
             return train, None
-        return train, int(variant.synth.get("seed", 0)) + (replicate if self.replicate_synth else 0)
+        return train, int(variant.synth.get("seed", 0)) + (replicate if self.synth_per_replicate else 0)
 
 
 def _mapping(value: Any, where: str, allowed: set[str]) -> dict[str, Any]:

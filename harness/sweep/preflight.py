@@ -21,8 +21,8 @@ def check_sweep(config: SweepConfig, variants: list[Variant]) -> None:
     for index, variant in enumerate(config.variants):
         if variant in variants and variant.kind == "synth":
             check_synth(config, index, variant)
-    for section in {json.dumps(config.train_of(v), sort_keys=True): config.train_of(v) for v in variants
-                    if v.kind != "none" and not config.measures_data}.values():  # each distinct training once
+    sections = [config.train_of(v) for v in variants if v.kind != "none" and not config.measures_data]
+    for section in {json.dumps(s, sort_keys=True): s for s in sections}.values():  # each distinct training once
         check_train(config, section)
     if not config.measures_data:
         check_eval(config)

@@ -82,7 +82,7 @@ def plan_variant(config: SweepConfig, variant: Variant, replicate: int = 0) -> l
         if variant.kind == "synth":
             synth = dict(variant.synth)
             resources = synth.pop("resources", {"num_cpus": 1})
-            if replicate and (config.replicate_synth or config.measures_data):  # replicate 0 keeps its params (and key)
+            if replicate and config.synth_per_replicate:  # replicate 0 keeps the params (and key) it had without replicates
                 synth["seed"] = synth_seed
             data = Stage("synth", synth, resources=resources)
         else:
@@ -91,12 +91,12 @@ def plan_variant(config: SweepConfig, variant: Variant, replicate: int = 0) -> l
             if not path.exists():
                 raise HarnessError(f"{config.source}: variant {variant.name!r}: data {path} does not exist")
             data = Stage("data", {"path": str(path.resolve()), "digest": _file_digest(path) if path.is_file() else str(path)})
+        if config.measures_data:  # a data sweep: the synthesis is the replicate's result
+            return [data]
         train = config.train_of(variant)
         train_resources = train.pop("resources", {"num_cpus": 1})
         if replicate:
             train["seed"] = train_seed
-        if config.measures_data:  # a data sweep: the synthesis is the replicate's result
-            return [data]
         stages += [data, Stage("train", {"base_model": config.base_model, **train}, (data.id,), train_resources)]
         model_need = (stages[-1].id,)
     evaluation = dict(config.eval)

@@ -8,6 +8,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from harness.synth.embed import embed
+from harness.synth.wildlong.meta import DOCUMENT_TYPE
+
+MetaFields = dict[str, list[str]]  # field -> values of one query
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,13 @@ def cluster_types(mentions: list[str], k: int = 10, method: str = "tfidf", seed:
         for text in texts:
             label_of[text] = name
     return TypeClusters(label_of, dict(sorted(members.items())))
+
+
+def group_by_type(metas: list[MetaFields], k: int = 10, method: str = "tfidf") -> tuple[TypeClusters, dict[str, list[MetaFields]]]:
+    """The queries' document types clustered (`cluster_types`), and per cluster its queries' other fields
+    (what the cluster's co-occurrence graph is built from)."""
+    clusters = cluster_types([m[DOCUMENT_TYPE][0] for m in metas], k, method)
+    by_type: dict[str, list[MetaFields]] = {label: [] for label in clusters.members}
+    for meta in metas:
+        by_type[clusters.label_of[meta[DOCUMENT_TYPE][0]]].append({f: v for f, v in meta.items() if f != DOCUMENT_TYPE})
+    return clusters, by_type

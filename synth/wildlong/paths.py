@@ -27,19 +27,16 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from harness.core.errors import HarnessError
-from harness.core.types import Message
 from harness.core.userfiles import iter_jsonl
 from harness.synth.context import SynthContext
 from harness.synth.embed import TFIDF
 from harness.synth.llm import Params
 from harness.synth.plugin import Record, SynthPlugin
 from harness.synth.preflight import check_numbers
-from harness.synth.wildlong.doctypes import cluster_types
+from harness.synth.wildlong.doctypes import MetaFields, group_by_type
 from harness.synth.wildlong.graph import build_graph, graph_stats, random_walk
 from harness.synth.wildlong.meta import DOCUMENT_TYPE
-from harness.synth.wildlong.plugin import parse_instruction, prompts
-
-Metas = list[dict[str, list[str]]]
+from harness.synth.wildlong.plugin import instruction_ask, parse_instruction
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ class WildLongPathsConfig:
         return None
 
 
-def read_metas(path: Path) -> Metas:
+def read_metas(path: Path) -> list[MetaFields]:
     """The `meta` of each line of a wildlong meta file; each must name a document type."""
     metas = []
     for number, row in iter_jsonl(path, "meta-information file"):
@@ -139,10 +136,7 @@ class WildLongPaths(SynthPlugin):
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         assert isinstance(config, WildLongPathsConfig)
         metas = read_metas(Path(config.meta).expanduser())
-        clusters = cluster_types([m[DOCUMENT_TYPE][0] for m in metas], config.document_types, config.embedding)
-        by_type: dict[str, Metas] = {label: [] for label in clusters.members}
-        for meta in metas:
-            by_type[clusters.label_of[meta[DOCUMENT_TYPE][0]]].append({f: v for f, v in meta.items() if f != DOCUMENT_TYPE})
+        _, by_type = group_by_type(metas, config.document_types, config.embedding)
         graphs = {label: build_graph(group) for label, group in by_type.items()}
         usable = [label for label in sorted(graphs) if graphs[label].number_of_nodes()]
         if not usable:
@@ -159,11 +153,7 @@ class WildLongPaths(SynthPlugin):
 
     def _instructions(self, ctx: SynthContext, config: WildLongPathsConfig, walks: list[tuple[str, list[str]]],
                       graphs: dict[str, Any]) -> Iterator[Record]:
-        asks: list[list[Message]] = []
-        for label, path in walks:
-            listing = "\n".join(f"- {graphs[label].nodes[n]['field'].replace('_', ' ')}: {graphs[label].nodes[n]['value']}"
-                                for n in path)
-            asks.append([{"role": "user", "content": prompts()["instruction"].format(document_type=label, path=listing)}])
+        asks = [instruction_ask(label, graphs[label], path) for label, path in walks]
         written = ctx.generator.ask_parsed(asks, parse_instruction, Params(config.max_tokens, config.temperature), config.tries)
         for index, ((label, path), ask, instruction) in enumerate(zip(walks, asks, written)):
             if not isinstance(instruction, str):

@@ -33,7 +33,7 @@ from harness.synth.llm import Params, ParseError
 from harness.synth.plugin import Record, SynthPlugin
 from harness.synth.preflight import check_numbers, needs_corpus
 from harness.synth.wildlong import queries as query_source
-from harness.synth.wildlong.doctypes import TypeClusters, cluster_types
+from harness.synth.wildlong.doctypes import TypeClusters, group_by_type
 from harness.synth.wildlong.graph import build_graph, from_json, graph_stats, random_walk, to_json
 from harness.synth.wildlong.meta import DOCUMENT_TYPE, parse_meta
 
@@ -102,6 +102,12 @@ def parse_instruction(reply: str) -> str:
     if len(text.split()) < 3:
         raise ParseError("no instruction of at least three words in the reply")
     return text
+
+
+def instruction_ask(label: str, graph: Any, path: list[str]) -> list[Message]:
+    """The request for one instruction written from `path` (its nodes' fields and values) for a `label` document."""
+    listing = "\n".join(f"- {graph.nodes[n]['field'].replace('_', ' ')}: {graph.nodes[n]['value']}" for n in path)
+    return [{"role": "user", "content": prompts()["instruction"].format(document_type=label, path=listing)}]
 
 
 def parse_choice(reply: str, options: list[str]) -> str:
@@ -184,10 +190,7 @@ class WildLong(SynthPlugin):
     def run(self, ctx: SynthContext, config: Any) -> Iterator[Record]:
         assert isinstance(config, WildLongConfig)
         metas = self._extract(ctx, config)
-        clusters = cluster_types([m[DOCUMENT_TYPE][0] for _, m in metas], config.document_types, config.embedding)
-        by_type: dict[str, list[dict[str, list[str]]]] = {label: [] for label in clusters.members}
-        for _, meta in metas:
-            by_type[clusters.label_of[meta[DOCUMENT_TYPE][0]]].append({f: v for f, v in meta.items() if f != DOCUMENT_TYPE})
+        clusters, by_type = group_by_type([meta for _, meta in metas], config.document_types, config.embedding)
         graphs = {label: build_graph(group) for label, group in by_type.items()}
         (ctx.work_dir / "graphs.json").write_text(json.dumps({k: to_json(g) for k, g in graphs.items()}, sort_keys=True))
         typed = self._type_documents(ctx, config, clusters)
@@ -291,9 +294,7 @@ class WildLong(SynthPlugin):
         params = Params(config.max_tokens, config.temperature)
         asks: list[list[Message]] = []
         for pairing in pairings:
-            listing = "\n".join(f"- {graphs[pairing.label].nodes[n]['field'].replace('_', ' ')}: {graphs[pairing.label].nodes[n]['value']}"
-                                for n in pairing.path)
-            asks.append([{"role": "user", "content": p["instruction"].format(document_type=pairing.label, path=listing)}])
+            asks.append(instruction_ask(pairing.label, graphs[pairing.label], pairing.path))
         drafts = ctx.generator.ask_parsed(asks, parse_instruction, params, config.tries)
         live = [(pairing, draft) for pairing, draft in zip(pairings, drafts) if not self._dropped(ctx, draft, "instruction")]
         rewrites: list[list[Message]] = []

@@ -33,13 +33,12 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Replicated | None:
         return None
     var_a, var_b = statistics.variance(a), statistics.variance(b)
     se2 = var_a / len(a) + var_b / len(b)
-    mean_a, mean_b = statistics.fmean(a), statistics.fmean(b)
     if se2 == 0:
         return None
     from scipy import stats
 
-    df = se2**2 / ((var_a / len(a)) ** 2 / (len(a) - 1) + (var_b / len(b)) ** 2 / (len(b) - 1))
-    p_value = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+    test = stats.ttest_ind(b, a, equal_var=False)  # its df is Welch-Satterthwaite's
+    mean_a, mean_b = statistics.fmean(a), statistics.fmean(b)
     return Replicated(n=len(a) + len(b), replicates_a=len(a), replicates_b=len(b), mean_a=mean_a, mean_b=mean_b,
-                      difference=mean_b - mean_a, p_value=p_value, test=WELCH, sample_sd=0.0, train_var=se2,
-                      se=math.sqrt(se2), df=df, train_sd_a=math.sqrt(var_a), train_sd_b=math.sqrt(var_b))
+                      difference=mean_b - mean_a, p_value=float(test.pvalue), test=WELCH, sample_sd=0.0, train_var=se2,
+                      se=math.sqrt(se2), df=float(test.df), train_sd_a=math.sqrt(var_a), train_sd_b=math.sqrt(var_b))
