@@ -10,9 +10,10 @@ Two schedules (`--schedule`):
   that asks for prompt logprobs, so MMLU on vLLM gains nothing from the order: bench/prefix_cache.py).
   Prompts are sorted by their rendered text (the order a walk of their prefix tree gives: neighbours share the
   longest prefixes); a run of neighbours each sharing at least `PREFIX_CHARS` characters with the next is a
-  group; its longest prompt goes first, and a group longer than `UNIT_ITEMS` (or the batch size) is cut into pieces
-  of that many. Groups, longest prompt first, are packed into units of at most that many samples (small groups
-  share a unit, so batches stay full; the units do not depend on how many workers there are). Units go out in turn,
+  group; its longest prompt goes first, and a group longer than `UNIT_ITEMS` (or the batch size) is cut into the
+  fewest pieces of at most that many, as even as they can be (10 items: 5 and 5, not 8 and 2, so a small run's
+  units share evenly among workers). Groups, longest prompt first, are packed into units of at most that many
+  samples (small groups share a unit, so batches stay full; the units do not depend on how many workers there are). Units go out in turn,
   longest prompts first across all workers, so a run does not end on one long straggler and an out-of-memory error
   shows at once; the multiple-choice units (scored by loglikelihood) come after the generated ones.
 - `length`: the earlier order: longest prompts first, then multiple-choice items task by task in sample order; every
@@ -119,7 +120,12 @@ def common_prefix(a: str, b: str) -> int:
 
 
 def _chunks(group: Sequence[WorkItem], size: int) -> list[list[WorkItem]]:
-    return [list(group[i : i + size]) for i in range(0, len(group), size)]
+    """`group` in order, cut into the fewest pieces of at most `size` items, as even as they can be (10 items at 8:
+    5 and 5, not 8 and 2), so the units of a small run share evenly among workers."""
+    pieces = -(-len(group) // size)
+    base, extra = divmod(len(group), pieces) if pieces else (0, 0)
+    bounds = [i * base + min(i, extra) for i in range(pieces + 1)]
+    return [list(group[bounds[i] : bounds[i + 1]]) for i in range(pieces)]
 
 
 def _key(item: WorkItem) -> tuple[str, int, int, str]:

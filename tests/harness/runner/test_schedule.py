@@ -59,6 +59,15 @@ def test_prefix_units_hold_every_sample_once_longest_group_first_and_choices_las
         assert len(heads) <= sum(map(len, unit))
 
 
+def test_a_long_group_is_cut_evenly_so_a_small_run_shares_its_units_evenly() -> None:
+    shared = "M" * PREFIX_CHARS
+    for count, sizes in ((10, [5, 5]), (17, [6, 6, 5]), (8, [8]), (9, [5, 4]), (16, [8, 8])):
+        items = [_item(i, shared + f"{i:03d}", 7, choices=("A", "B")) for i in range(count)]
+        planned = units(items, 1)
+        assert [sum(map(len, unit)) for unit in planned] == sizes
+        assert sorted(_flat(planned)) == sorted(item.sample.id for item in items)
+
+
 def test_the_length_schedule_is_the_earlier_order_one_batch_per_unit() -> None:
     items = [_item(i, f"p{i}", (i * 37) % 11) for i in range(20)]
     planned = units(items, 4, "length")
