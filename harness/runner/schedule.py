@@ -11,9 +11,10 @@ Two schedules (`--schedule`):
   Prompts are sorted by their rendered text (the order a walk of their prefix tree gives: neighbours share the
   longest prefixes); a run of neighbours each sharing at least `PREFIX_CHARS` characters with the next is a
   group; its longest prompt goes first, and a group longer than `UNIT_ITEMS` (or the batch size) is cut into the
-  fewest pieces of at most that many, as even as they can be (10 items: 5 and 5, not 8 and 2, so a small run's
-  units share evenly among workers). Groups, longest prompt first, are packed into units of at most that many
-  samples (small groups share a unit, so batches stay full; the units do not depend on how many workers there are). Units go out in turn,
+  fewest pieces of whole batches, at most that many items each, the batches shared out evenly (at batch size 1, 10
+  items give 5 and 5, not 8 and 2, so a small run's units share evenly among workers). Groups, longest prompt first,
+  are packed into units of at most that many samples (small groups share a unit, so batches stay full; the units do
+  not depend on how many workers there are). Units go out in turn,
   longest prompts first across all workers, so a run does not end on one long straggler and an out-of-memory error
   shows at once; the multiple-choice units (scored by loglikelihood) come after the generated ones.
 - `length`: the earlier order: longest prompts first, then multiple-choice items task by task in sample order; every
@@ -66,7 +67,7 @@ def units(work: list[WorkItem], batch_size: int, schedule: Schedule = "prefix") 
     chosen = [item for item in work if item.sample.choices]
     out: list[Unit] = []
     for items in (generated, chosen):
-        groups = [chunk for group in prefix_groups(items) for chunk in _chunks(group, cap)]
+        groups = [chunk for group in prefix_groups(items) for chunk in _chunks(group, cap, batch_size)]
         groups.sort(key=lambda group: (-max(item.prompt_tokens for item in group), _key(group[0])))
         for packed in _pack(groups, cap):
             out.append([packed[i : i + batch_size] for i in range(0, len(packed), batch_size)])
@@ -119,12 +120,16 @@ def common_prefix(a: str, b: str) -> int:
     return low
 
 
-def _chunks(group: Sequence[WorkItem], size: int) -> list[list[WorkItem]]:
-    """`group` in order, cut into the fewest pieces of at most `size` items, as even as they can be (10 items at 8:
-    5 and 5, not 8 and 2), so the units of a small run share evenly among workers."""
-    pieces = -(-len(group) // size)
-    base, extra = divmod(len(group), pieces) if pieces else (0, 0)
-    bounds = [i * base + min(i, extra) for i in range(pieces + 1)]
+def _chunks(group: Sequence[WorkItem], size: int, batch_size: int = 1) -> list[list[WorkItem]]:
+    """`group` in order, cut into whole batches and those into the fewest pieces of at most `size` items, the batches
+    shared out evenly: at batch size 1, 10 items at 8 give 5 and 5, not 8 and 2, so the units of a small run share
+    evenly among workers; at batch size 4, 20 items still give 8, 8 and 4 (never more batches than cutting every
+    `size` items)."""
+    per_piece = max(1, size // batch_size)  # whole batches a piece holds
+    batches = -(-len(group) // batch_size)
+    pieces = -(-batches // per_piece)
+    base, extra = divmod(batches, pieces) if pieces else (0, 0)
+    bounds = [min(len(group), (i * base + min(i, extra)) * batch_size) for i in range(pieces + 1)]
     return [list(group[bounds[i] : bounds[i + 1]]) for i in range(pieces)]
 
 

@@ -61,10 +61,13 @@ def test_prefix_units_hold_every_sample_once_longest_group_first_and_choices_las
 
 def test_a_long_group_is_cut_evenly_so_a_small_run_shares_its_units_evenly() -> None:
     shared = "M" * PREFIX_CHARS
-    for count, sizes in ((10, [5, 5]), (17, [6, 6, 5]), (8, [8]), (9, [5, 4]), (16, [8, 8])):
+    cases = {(10, 1): [5, 5], (17, 1): [6, 6, 5], (8, 1): [8], (9, 1): [5, 4], (16, 1): [8, 8],
+             (20, 4): [8, 8, 4], (10, 4): [8, 2], (20, 3): [6, 6, 8], (9, 2): [6, 3], (12, 16): [12]}
+    for (count, batch), sizes in cases.items():  # (20, 3): pieces of 6, 6, 6 and 2; the last two packed into one unit
         items = [_item(i, shared + f"{i:03d}", 7, choices=("A", "B")) for i in range(count)]
-        planned = units(items, 1)
-        assert [sum(map(len, unit)) for unit in planned] == sizes
+        planned = units(items, batch)
+        assert [sum(map(len, unit)) for unit in planned] == sizes, (count, batch)
+        assert all(len(b) <= batch for unit in planned for b in unit)
         assert sorted(_flat(planned)) == sorted(item.sample.id for item in items)
 
 
