@@ -8,6 +8,9 @@ noise lines, one key asked back), niah_multikey_2 and niah_single_1 prompts at 2
 scores niah_single_1 and niah_multikey_2 at 512 and 1k. Everything runs through the product (`train`, `evaluate`).
 
     .venv/bin/python bench/keyed_retrieval.py [--steps 16000] [--lr 2e-3] [--limit 30] [--out runs/keyed-retrieval]
+
+`--layers 4 --steps 10000,10000` asks the other question: does a deeper tiny (4 layers, same width and tokenizer,
+1.3x the compute) learn it when pretrained from a random start on `tiny`'s data and the keyed mix together?
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from harness.tasks import get_task
 from harness.tasks.ruler.haystacks import NOISE_LINE
 from harness.tasks.ruler.values import random_word_pair
 from harness.train.spec import Stage, TrainSpec
+from harness.train.tiny import TRAIN_SEED, retrieval_records
 from harness.train.trainer import train
 
 TASKS = ["niah_single_1", "niah_multikey_2"]
@@ -73,31 +77,61 @@ def score(model: str, out: Path, limit: int) -> dict[str, dict[int, float]]:
     return {task: {length: result.results[task][str(length)]["score"] for length in LENGTHS} for task in TASKS}
 
 
+def deeper_init(layers: int, target: Path) -> Path:
+    """`tiny-random`'s architecture and tokenizer with `layers` layers, randomly initialised (seed 0)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from harness.train.tiny import CONFIG
+
+    tokenizer = load_tokenizer(str(BUILTINS["tiny-random"].ensure()))
+    if not (target / "config.json").exists():
+        config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
+                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                             **{**CONFIG, "num_hidden_layers": layers})
+        torch.manual_seed(0)
+        LlamaForCausalLM(config).save_pretrained(target)
+        tokenizer.save_pretrained(target)
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=16000)
+    parser.add_argument("--steps", default="16000", help="steps of each cosine cycle at 512 tokens, comma-separated")
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--layers", type=int, default=0,
+                        help="instead of continuing tiny: a tiny this deep from a random start, trained on tiny's "
+                             "pretraining data and the keyed mix interleaved, 12,000 examples each")
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("runs/keyed-retrieval"))
     args = parser.parse_args()
-    base = BUILTINS["tiny"].ensure()
+    steps = [int(n) for n in args.steps.split(",")]
+    tiny = BUILTINS["tiny"].ensure()
     args.out.mkdir(parents=True, exist_ok=True)
+    start = deeper_init(args.layers, args.out / "init") if args.layers else tiny
     data = args.out / "data.jsonl"
     if not data.exists():
-        data.write_text("".join(json.dumps(r) + "\n" for r in records(load_tokenizer(str(base)))))
+        tokenizer = load_tokenizer(str(start))
+        if args.layers:
+            mix = [r for pair in zip(retrieval_records(tokenizer, 12000, TRAIN_SEED), records(tokenizer, 12000))
+                   for r in pair]
+        else:
+            mix = records(tokenizer)
+        data.write_text("".join(json.dumps(r) + "\n" for r in mix))
     print(f"data sha256 {hashlib.sha256(data.read_bytes()).hexdigest()[:16]}", flush=True)
-    spec = TrainSpec(model=str(base), data=str(data), stages=(Stage(512, args.steps),), learning_rate=args.lr,
-                     warmup_ratio=0.02, save_steps=100000, seed=0)
+    spec = TrainSpec(model=str(start), data=str(data), stages=tuple(Stage(512, n) for n in steps),
+                     learning_rate=args.lr, warmup_ratio=0.01 if args.layers else 0.02, save_steps=100000, seed=0)
     started = time.perf_counter()
     trained = train(spec, args.out / "run")
     seconds = time.perf_counter() - started
-    rows = {"tiny": score(str(base), args.out / "eval-tiny", args.limit),
-            f"tiny + {args.steps} keyed steps": score(str(trained), args.out / "eval-keyed", args.limit)}
+    name = (f"{args.layers}-layer tiny from scratch" if args.layers else "tiny") + f" + {'+'.join(map(str, steps))} steps"
+    rows = {"tiny": score(str(tiny), args.out / "eval-tiny", args.limit),
+            name: score(str(trained), args.out / "eval-trained", args.limit)}
     print(f"\ntraining: {seconds:.0f} s\n")
     print("| model | " + " | ".join(f"{t} {length}" for t in TASKS for length in LENGTHS) + " |")
     print("|---|" + "---|" * (len(TASKS) * len(LENGTHS)))
-    for name, scores in rows.items():
-        print(f"| {name} | " + " | ".join(f"{scores[t][length]:.1f}" for t in TASKS for length in LENGTHS) + " |")
+    for label, scores in rows.items():
+        print(f"| {label} | " + " | ".join(f"{scores[t][length]:.1f}" for t in TASKS for length in LENGTHS) + " |")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""bench/keyed_retrieval.py's training mix: keyed drills whose answer is the asked key's number, and RULER prompts."""
+"""bench/keyed_retrieval.py's training mix (keyed drills whose answer is the asked key's number, and RULER prompts)
+and its deeper random start."""
 
 from __future__ import annotations
 
+import json
 import re
 
-from bench.keyed_retrieval import records
+from bench.keyed_retrieval import deeper_init, records
 
 
 def test_the_mix_is_deterministic_and_each_drill_asks_one_of_its_distinct_keys(tokenizer) -> None:
@@ -19,3 +21,12 @@ def test_the_mix_is_deterministic_and_each_drill_asks_one_of_its_distinct_keys(t
             assert len(re.findall(r"special magic numbers for ", record["prompt"])) == len(lines)  # keys distinct
         else:  # niah_multikey_2 (other needles around it), then niah_single_1
             assert record["completion"].strip(" .").isdigit() and len(tokenizer(record["prompt"]).input_ids) <= 512
+
+
+def test_the_deeper_start_is_tiny_random_with_more_layers_and_the_same_tokenizer(tiny_path, tmp_path) -> None:
+    target = deeper_init(3, tmp_path / "init")
+    config, original = (json.loads((p / "config.json").read_text()) for p in (target, tiny_path))
+    assert config["num_hidden_layers"] == 3 and original["num_hidden_layers"] == 2
+    assert {k: v for k, v in config.items() if k != "num_hidden_layers"} == {k: v for k, v in original.items()
+                                                                              if k != "num_hidden_layers"}
+    assert (target / "tokenizer.json").read_bytes() == (tiny_path / "tokenizer.json").read_bytes()
