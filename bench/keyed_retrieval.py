@@ -30,7 +30,7 @@ from harness.tasks import get_task
 from harness.tasks.ruler.haystacks import NOISE_LINE
 from harness.tasks.ruler.values import random_word_pair
 from harness.train.spec import Stage, TrainSpec
-from harness.train.tiny import TRAIN_SEED, retrieval_records
+from harness.train.tiny import CONFIG, TRAIN_SEED, retrieval_records
 from harness.train.trainer import train
 
 TASKS = ["niah_single_1", "niah_multikey_2"]
@@ -81,8 +81,6 @@ def deeper_init(layers: int, target: Path) -> Path:
     """`tiny-random`'s architecture and tokenizer with `layers` layers, randomly initialised (seed 0)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
-
-    from harness.train.tiny import CONFIG
 
     tokenizer = load_tokenizer(str(BUILTINS["tiny-random"].ensure()))
     if not (target / "config.json").exists():
