@@ -26,11 +26,17 @@ LENGTHS = [512, 1024, 2048, 4096]
 VARIANTS = {"none (control)": None, "linear:4": "linear:4", "yarn:4": "yarn:4", "theta:1e6": "theta:1e6"}
 
 
-def score(model: str, out: Path, limit: int) -> dict[int, float]:
-    backend = HFBackend(model, batch_size=8, max_length=max(LENGTHS))
-    config = EvalConfig(model=model, tasks=["niah_single_1"], lengths=LENGTHS, limit=limit)
+def scores(model: str, out: Path, limit: int, tasks: list[str], lengths: list[int],
+           max_length: int) -> dict[str, dict[int, float]]:
+    """Each task's score at each length: `model` evaluated in-process (hf, batch 8), written to `out`."""
+    backend = HFBackend(model, batch_size=8, max_length=max_length)
+    config = EvalConfig(model=model, tasks=tasks, lengths=lengths, limit=limit)
     _, result = evaluate(config, backend, out, None)
-    return {length: result.results["niah_single_1"][str(length)]["score"] for length in LENGTHS}
+    return {task: {length: result.results[task][str(length)]["score"] for length in lengths} for task in tasks}
+
+
+def score(model: str, out: Path, limit: int) -> dict[int, float]:
+    return scores(model, out, limit, ["niah_single_1"], LENGTHS, max(LENGTHS))["niah_single_1"]
 
 
 def main() -> None:

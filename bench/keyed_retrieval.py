@@ -19,20 +19,21 @@ import argparse
 import hashlib
 import json
 import random
+import sys
 import time
 from pathlib import Path
 
-from harness.core.backends.hf import HFBackend, load_tokenizer
+from harness.core.backends.hf import load_tokenizer
 from harness.core.models import BUILTINS
 from harness.core.prompt import PromptFormat
-from harness.runner import EvalConfig, evaluate
 from harness.tasks import get_task
 from harness.tasks.ruler.haystacks import NOISE_LINE
 from harness.tasks.ruler.values import random_word_pair
 from harness.train.spec import Stage, TrainSpec
-from harness.train.tiny import CONFIG, TRAIN_SEED, retrieval_records
+from harness.train.tiny import TRAIN_SEED, init_model, retrieval_records
 from harness.train.trainer import train
 
+ROOT = Path(__file__).resolve().parents[1]
 TASKS = ["niah_single_1", "niah_multikey_2"]
 LENGTHS = [512, 1024]
 EXAMPLES = 30000
@@ -70,25 +71,11 @@ def records(tokenizer: object, count: int = EXAMPLES) -> list[dict[str, str]]:
     return out
 
 
-def score(model: str, out: Path, limit: int) -> dict[str, dict[int, float]]:
-    backend = HFBackend(model, batch_size=8, max_length=4096)
-    config = EvalConfig(model=model, tasks=TASKS, lengths=LENGTHS, limit=limit)
-    _, result = evaluate(config, backend, out, None)
-    return {task: {length: result.results[task][str(length)]["score"] for length in LENGTHS} for task in TASKS}
-
-
 def deeper_init(layers: int, target: Path) -> Path:
-    """`tiny-random`'s architecture and tokenizer with `layers` layers, randomly initialised (seed 0)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
+    """`tiny-random`'s architecture and tokenizer with `layers` layers, randomly initialised (its seed)."""
     tokenizer = load_tokenizer(str(BUILTINS["tiny-random"].ensure()))
     if not (target / "config.json").exists():
-        config = LlamaConfig(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
-                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                             **{**CONFIG, "num_hidden_layers": layers})
-        torch.manual_seed(0)
-        LlamaForCausalLM(config).save_pretrained(target)
+        init_model(tokenizer, num_hidden_layers=layers).save_pretrained(target)
         tokenizer.save_pretrained(target)
     return target
 
@@ -103,6 +90,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("runs/keyed-retrieval"))
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))  # run as a script, bench/ itself is first on the path (as bench/ruler_speed.py)
+    from bench.extend_tiny import scores
+
     steps = [int(n) for n in args.steps.split(",")]
     tiny = BUILTINS["tiny"].ensure()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -123,13 +113,13 @@ def main() -> None:
     trained = train(spec, args.out / "run")
     seconds = time.perf_counter() - started
     name = (f"{args.layers}-layer tiny from scratch" if args.layers else "tiny") + f" + {'+'.join(map(str, steps))} steps"
-    rows = {"tiny": score(str(tiny), args.out / "eval-tiny", args.limit),
-            name: score(str(trained), args.out / "eval-trained", args.limit)}
+    rows = {label: scores(str(model), args.out / out, args.limit, TASKS, LENGTHS, max_length=4096)
+            for label, model, out in (("tiny", tiny, "eval-tiny"), (name, trained, "eval-trained"))}
     print(f"\ntraining: {seconds:.0f} s\n")
     print("| model | " + " | ".join(f"{t} {length}" for t in TASKS for length in LENGTHS) + " |")
     print("|---|" + "---|" * (len(TASKS) * len(LENGTHS)))
-    for label, scores in rows.items():
-        print(f"| {label} | " + " | ".join(f"{scores[t][length]:.1f}" for t in TASKS for length in LENGTHS) + " |")
+    for label, cells in rows.items():
+        print(f"| {label} | " + " | ".join(f"{cells[t][length]:.1f}" for t in TASKS for length in LENGTHS) + " |")
 
 
 if __name__ == "__main__":

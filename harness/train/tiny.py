@@ -79,21 +79,26 @@ def build_tokenizer() -> Any:
     return PreTrainedTokenizerFast(tokenizer_object=raw, bos_token=SPECIAL, eos_token=SPECIAL, pad_token=SPECIAL)
 
 
-def build_random(target: Path) -> None:
-    """Initialise the tiny Llama with a fixed seed and save it with its tokenizer."""
+def init_model(tokenizer: Any, **overrides: Any) -> Any:
+    """The tiny Llama (`CONFIG`, with `overrides`) for `tokenizer`, randomly initialised with the fixed seed."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tokenizer = build_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        **CONFIG,
+        **{**CONFIG, **overrides},
     )
     torch.manual_seed(SEED)
-    model = LlamaForCausalLM(config)
+    return LlamaForCausalLM(config)
+
+
+def build_random(target: Path) -> None:
+    """Initialise the tiny Llama with a fixed seed and save it with its tokenizer."""
+    tokenizer = build_tokenizer()
+    model = init_model(tokenizer)
 
     def save(tmp: Path) -> None:
         model.save_pretrained(tmp)

@@ -292,9 +292,7 @@ class WildLong(SynthPlugin):
         """Instructions from paths, rewritten to fit their documents, answered from the documents."""
         p = prompts()
         params = Params(config.max_tokens, config.temperature)
-        asks: list[list[Message]] = []
-        for pairing in pairings:
-            asks.append(instruction_ask(pairing.label, graphs[pairing.label], pairing.path))
+        asks = [instruction_ask(pairing.label, graphs[pairing.label], pairing.path) for pairing in pairings]
         drafts = ctx.generator.ask_parsed(asks, parse_instruction, params, config.tries)
         live = [(pairing, draft) for pairing, draft in zip(pairings, drafts) if not self._dropped(ctx, draft, "instruction")]
         rewrites: list[list[Message]] = []
