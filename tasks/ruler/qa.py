@@ -26,6 +26,7 @@ from harness.tasks.base import Counter, prompt_budget
 from harness.tasks.budget import Fitted
 from harness.tasks.data import TaskOptions
 from harness.tasks.ruler.common import fixed_shuffle, placement, ruler_memo, sample_rng, step_down_fit, templates
+from harness.tasks.ruler.lazy_order import LazyOrder
 from harness.tasks.ruler.qa_data import QAData, QAItem, load_qa
 from harness.tasks.sizing import Layout, costs_of, count_layout, fit_layout, to_sample
 
@@ -45,13 +46,18 @@ class _Draw:
 
     item: QAItem
     gold: list[int]
-    order: list[int]  # every document: gold, same-article, then the others in random order
+    more: list[int]
+    others: LazyOrder  # every other document, in this sample's random order, drawn as far as read
     pick: Callable[[int], list[int]]
     layout: Callable[[list[int]], Layout]
     render: Callable[[str], str]
 
     def build(self, k: int) -> Layout:
         return self.layout(self.pick(k))
+
+    def order(self) -> list[int]:
+        """Every document: gold, same-article, then the others in random order."""
+        return self.gold + self.more + self.others.first(len(self.others))
 
 
 def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: Counter, length: int, index: int,
@@ -65,7 +71,7 @@ def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: C
     if placement(options) == "per_sample":
         fitted = _fit(counter, draw, budget, what, task)
         glue = _glue_costs(costs_of(counter), data)
-        fitted = _best_fit(counter, draw.render, prefix, draw.layout, draw.pick(fitted.units), draw.order, fitted,
+        fitted = _best_fit(counter, draw.render, prefix, draw.layout, draw.pick(fitted.units), draw.order(), fitted,
                            glue, budget)
     else:
         # RULER's count: the most documents its first sample fits, less RULER_STEP while too long
@@ -94,17 +100,16 @@ def _draw(config: QAConfig, options: TaskOptions, task: str, counter: Counter, l
     item = data.items[index % len(data.items)]
     rng = sample_rng(task, length, index, seed)
     gold, more = list(item.context), list(item.more_context)
-    taken = set(gold) | set(more)
-    others = [i for i in range(len(data.docs)) if i not in taken]
-    rng.shuffle(others)  # a fixed order: the first k are "k random others", so cost grows with k
-    order = gold + more + others
+    per_sample = placement(options) == "per_sample"
+    shuffle_seed = rng.getrandbits(64) if per_sample else seed
+    sampled_more = [] if per_sample else rng.sample(more, len(more))
+    # one fixed order, its first m the "m random others" (cost grows with m); it draws from `rng` alone from here on
+    others = LazyOrder(len(data.docs), set(gold) | set(more), rng)
     pick: Callable[[int], list[int]]
-    if placement(options) == "per_sample":
-        shuffle_seed = rng.getrandbits(64)
-        pick = partial(_take, order)
+    if per_sample:
+        pick = partial(_take, gold + more + others.first(len(others)))
     else:
-        shuffle_seed = seed
-        pick = partial(_ruler_docs, gold, more, rng.sample(more, len(more)), others, len(data.docs))
+        pick = partial(_ruler_docs, gold, more, sampled_more, others.first, len(data.docs))
 
     def layout(doc_ids: list[int]) -> Layout:
         ids = fixed_shuffle(doc_ids, shuffle_seed)
@@ -123,7 +128,7 @@ def _draw(config: QAConfig, options: TaskOptions, task: str, counter: Counter, l
     def render(context: str) -> str:
         return str(spec["template"].format(context=context, query=item.query))
 
-    return _Draw(item, gold, order, pick, layout, render)
+    return _Draw(item, gold, more, others, pick, layout, render)
 
 
 def _take(order: list[int], k: int) -> list[int]:
@@ -132,17 +137,18 @@ def _take(order: list[int], k: int) -> list[int]:
     return order * rounds + order[:rest]
 
 
-def _ruler_docs(gold: list[int], more: list[int], sampled_more: list[int], others: list[int], corpus: int,
-                k: int) -> list[int]:
+def _ruler_docs(gold: list[int], more: list[int], sampled_more: list[int], others: Callable[[int], list[int]],
+                corpus: int, k: int) -> list[int]:
     """RULER's `all_docs` for k documents, before its shuffle: the gold documents, then a random
     sample of the same-article ones when they suffice, else all of them (in order) and random
-    others; from k = corpus size on, the whole corpus in id order, repeated."""
+    others (`others(m)`: the first m in the sample's random order); from k = corpus size on, the
+    whole corpus in id order, repeated."""
     if k >= corpus:
         return _take(list(range(corpus)), k)
     extra = k - len(gold)
     if extra <= len(more):
         return gold + sampled_more[:extra]
-    return gold + more + others[: extra - len(more)]
+    return gold + more + others(extra - len(more))
 
 
 def _glue_costs(costs: TokenCosts, data: QAData) -> np.ndarray:
@@ -159,8 +165,9 @@ def _glue_of(costs: TokenCosts, data: QAData, ids: Sequence[int]) -> np.ndarray:
         costs.memo[key] = np.full(len(data.docs), -1, dtype=np.int64)
     glue: np.ndarray = costs.memo[key]
     wanted = np.asarray(ids, dtype=np.int64)
-    missing = np.unique(wanted[glue[wanted] < 0])
-    if len(missing):
+    # sorted() of a set, not np.unique: that imports numpy.ma (~7 ms of a short run's start)
+    missing = sorted(set(wanted[glue[wanted] < 0].tolist()))
+    if missing:
         glue[missing] = costs.of(["\n" + data.docs[d] + SEP + "Document" for d in missing])
     return glue[wanted]
 

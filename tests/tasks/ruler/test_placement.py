@@ -89,7 +89,7 @@ def test_qa_count_is_the_first_samples_most_and_steps_only_when_too_long(name, f
     options = TaskOptions(data_dir=ruler_data)
     task = get_task(name, options)
     config, budget, stepped = ROWS[name][1], 4096 - task.max_new_tokens, 0
-    samples = task.samples(fmt, 4096, 8, seed=42)
+    samples = task.samples(fmt, 4096, 24, seed=42)
     first = samples[0].meta["units"]
 
     def tokens(index: int, n: int) -> int:
@@ -128,7 +128,7 @@ def test_ruler_docs_follows_rulers_branches(more) -> None:
     random.Random(1).shuffle(others)
     sampled = random.Random(2).sample(more_ids, len(more_ids))
     for k in range(len(gold), corpus + 12):
-        docs = _ruler_docs(gold, more_ids, sampled, others, corpus, k)
+        docs = _ruler_docs(gold, more_ids, sampled, lambda m: others[:m], corpus, k)
         assert len(docs) == k
         if k >= corpus:
             assert docs == [i % corpus for i in range(k)]
@@ -181,13 +181,14 @@ def test_placement_values_are_checked() -> None:
 
 
 def test_only_the_changed_rows_change_their_cache_params() -> None:
-    """qa_1, qa_2 and fwe key on version 2 and their placement; every other row's params are as before."""
+    """qa_1 and qa_2 key on version 3, fwe on 2, each with its placement; every other row's params are as before."""
     from dataclasses import asdict
 
     for name, (family, config) in ROWS.items():
         params = ruler_task(name).params
         if name in ("qa_1", "qa_2", "fwe"):
-            assert params["generator_version"] == 2 and params["placement"] == "ruler"
+            assert params["generator_version"] == (3 if name.startswith("qa") else 2)
+            assert params["placement"] == "ruler"
             assert ruler_task(name, TaskOptions(args={"placement": "per_sample"})).params["placement"] == "per_sample"
         else:
             assert params == {"benchmark": "ruler", "family": family, "generator_version": 1, **asdict(config)}
