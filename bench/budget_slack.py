@@ -44,14 +44,16 @@ def tokenizer_of(model: str):  # type: ignore[no-untyped-def]
 
 def synthetic_qa_dir(essays: Path) -> Path:
     """A data dir with the essays and SQuAD / HotpotQA files of the original formats, scaled to
-    the real dev sets' size (SQuAD 2.0 dev: 35 articles, 1204 paragraphs; HotpotQA: 10 per question)."""
+    the real dev sets' size (SQuAD 2.0 dev: 35 articles, 1204 paragraphs; HotpotQA distractor dev:
+    7,405 questions of 10 paragraphs; these paragraphs are all distinct, 74,050 documents). The corpus
+    size matters: qa's generators, RULER's and ours, walk or draw from it for every sample."""
     sys.path.insert(0, str(ROOT))
     from tests.tasks.ruler.qa_fixtures import write_hotpotqa, write_squad
 
     root = Path(tempfile.mkdtemp(prefix="budget-slack-"))
     (root / "pg_essays").symlink_to(essays.resolve())
     write_squad(root / "squad.json", articles=35, paragraphs=34)
-    write_hotpotqa(root / "hotpotqa.json", questions=400)
+    write_hotpotqa(root / "hotpotqa.json", questions=7405)
     return root
 
 

@@ -54,15 +54,15 @@ def _squad_rows(articles: list[dict[str, Any]]) -> QAData:
     return QAData(tuple(items), tuple(docs), "")
 
 
-def _hotpot_rows(rows: list[dict[str, Any]]) -> QAData:
-    def doc_text(title: str, sentences: list[str]) -> str:
-        return f"{title}\n{''.join(sentences)}"
-
-    docs = sorted({doc_text(t, p) for row in rows for t, p in row["context"]})
+def _hotpot_rows(rows: list[dict[str, Any]], texts: list[list[str]] | None = None) -> QAData:
+    """Questions and de-duplicated, sorted documents; `texts`: each row's document texts, when known."""
+    if texts is None:
+        texts = [[f"{title}\n{''.join(sentences)}" for title, sentences in row["context"]] for row in rows]
+    docs = sorted({text for row_texts in texts for text in row_texts})
     ids = {d: i for i, d in enumerate(docs)}
     items = [
-        QAItem(row["question"], (row["answer"],), tuple(ids[doc_text(t, p)] for t, p in row["context"]), ())
-        for row in rows
+        QAItem(row["question"], (row["answer"],), tuple(map(ids.__getitem__, row_texts)), ())
+        for row, row_texts in zip(rows, texts)
     ]
     return QAData(tuple(items), tuple(docs), "")
 
@@ -153,6 +153,29 @@ def _check_squad(raw: Any, source: str) -> None:
                     _field(answer, "text", str, f"{where}.qas[{k}].answers[{m}]")
 
 
+def _hotpot_texts(raw: Any) -> list[list[str]] | None:
+    """Each row's document texts ("title\nsentences"), built in the pass that checks HotpotQA's layout
+    (JSON gives exact types; `join` takes only strings); None where the layout is wrong, for
+    `_check_hotpot` to say where."""
+    if type(raw) is not list:
+        return None
+    texts = []
+    try:
+        for row in raw:
+            if type(row) is not dict or type(row.get("question")) is not str or type(row.get("answer")) is not str \
+                    or type(row.get("context")) is not list:
+                return None
+            row_texts = []
+            for doc in row["context"]:
+                if type(doc) is not list or len(doc) != 2 or type(doc[0]) is not str or type(doc[1]) is not list:
+                    return None
+                row_texts.append(f"{doc[0]}\n{''.join(doc[1])}")
+            texts.append(row_texts)
+    except TypeError:  # a sentence that is not a string
+        return None
+    return texts
+
+
 def _check_hotpot(raw: Any, source: str) -> None:
     """HotpotQA's layout: a list of {question, answer, context: [[title, [sentence, ...]], ...]}."""
     check_type(raw, list, f"{source}: the top level")
@@ -172,8 +195,14 @@ def _check_hotpot(raw: Any, source: str) -> None:
 def _from_file(name: str, path: Path) -> QAData:
     with gc_paused():
         raw = read_json(path, f"RULER qa ({name}) file")
-        (_check_squad if name == "squad" else _check_hotpot)(raw, str(path))
-        data = _squad_rows(raw["data"]) if name == "squad" else _hotpot_rows(raw)
+        if name == "squad":
+            _check_squad(raw, str(path))
+            data = _squad_rows(raw["data"])
+        else:
+            texts = _hotpot_texts(raw)
+            if texts is None:
+                _check_hotpot(raw, str(path))  # says what is wrong
+            data = _hotpot_rows(raw, texts)
     if not data.items:
         raise HarnessError(f"{path}: no answerable questions")
     digest = file_digest([path])
