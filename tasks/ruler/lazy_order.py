@@ -43,7 +43,3 @@ class LazyOrder:
             if chosen not in skip:
                 ids.append(chosen)
         return ids[:m]
-
-    def __len__(self) -> int:
-        """How many ids the whole order holds."""
-        return self.size - sum(1 for i in self._skip if 0 <= i < self.size)

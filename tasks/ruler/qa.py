@@ -46,18 +46,15 @@ class _Draw:
 
     item: QAItem
     gold: list[int]
-    more: list[int]
-    others: LazyOrder  # every other document, in this sample's random order, drawn as far as read
+    # per_sample placement: every document (gold, same-article, the others in random order), which its best fit
+    # searches; empty under ruler placement, which draws only the others it uses
+    order: list[int]
     pick: Callable[[int], list[int]]
     layout: Callable[[list[int]], Layout]
     render: Callable[[str], str]
 
     def build(self, k: int) -> Layout:
         return self.layout(self.pick(k))
-
-    def order(self) -> list[int]:
-        """Every document: gold, same-article, then the others in random order."""
-        return self.gold + self.more + self.others.first(len(self.others))
 
 
 def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: Counter, length: int, index: int,
@@ -71,7 +68,7 @@ def make_qa_sample(config: QAConfig, options: TaskOptions, task: str, counter: C
     if placement(options) == "per_sample":
         fitted = _fit(counter, draw, budget, what, task)
         glue = _glue_costs(costs_of(counter), data)
-        fitted = _best_fit(counter, draw.render, prefix, draw.layout, draw.pick(fitted.units), draw.order(), fitted,
+        fitted = _best_fit(counter, draw.render, prefix, draw.layout, draw.pick(fitted.units), draw.order, fitted,
                            glue, budget)
     else:
         # RULER's count: the most documents its first sample fits, less RULER_STEP while too long
@@ -100,16 +97,21 @@ def _draw(config: QAConfig, options: TaskOptions, task: str, counter: Counter, l
     item = data.items[index % len(data.items)]
     rng = sample_rng(task, length, index, seed)
     gold, more = list(item.context), list(item.more_context)
-    per_sample = placement(options) == "per_sample"
-    shuffle_seed = rng.getrandbits(64) if per_sample else seed
-    sampled_more = [] if per_sample else rng.sample(more, len(more))
-    # one fixed order, its first m the "m random others" (cost grows with m); it draws from `rng` alone from here on
-    others = LazyOrder(len(data.docs), set(gold) | set(more), rng)
+    taken = set(gold) | set(more)
     pick: Callable[[int], list[int]]
-    if per_sample:
-        pick = partial(_take, gold + more + others.first(len(others)))
+    if placement(options) == "per_sample":
+        others = [i for i in range(len(data.docs)) if i not in taken]
+        rng.shuffle(others)  # a fixed order: the first k are "k random others", so cost grows with k
+        order = gold + more + others
+        shuffle_seed = rng.getrandbits(64)
+        pick = partial(_take, order)
     else:
-        pick = partial(_ruler_docs, gold, more, sampled_more, others.first, len(data.docs))
+        order, shuffle_seed = [], seed
+        sampled_more = rng.sample(more, len(more))
+        # the others in a random order drawn from the front (it alone draws from `rng` from here on): a sample
+        # pays for the documents it uses, not for shuffling the corpus
+        lazy_others = LazyOrder(len(data.docs), taken, rng)
+        pick = partial(_ruler_docs, gold, more, sampled_more, lazy_others.first, len(data.docs))
 
     def layout(doc_ids: list[int]) -> Layout:
         ids = fixed_shuffle(doc_ids, shuffle_seed)
@@ -128,7 +130,7 @@ def _draw(config: QAConfig, options: TaskOptions, task: str, counter: Counter, l
     def render(context: str) -> str:
         return str(spec["template"].format(context=context, query=item.query))
 
-    return _Draw(item, gold, more, others, pick, layout, render)
+    return _Draw(item, gold, order, pick, layout, render)
 
 
 def _take(order: list[int], k: int) -> list[int]:
