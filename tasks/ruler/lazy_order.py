@@ -1,9 +1,10 @@
 """A random order of documents drawn only as far as it is read.
 
 qa lays out a sample's gold documents, then "k random others" for the k its budget allows: a few
-dozen at 4k out of HotpotQA's ~74,000 documents. Shuffling the whole corpus per sample cost ~16 ms
-of each sample there (and listing the others ~3 ms); this draws the same kind of uniformly random
-order from the front, one position at a time, so a sample pays for the documents it uses.
+dozen at 4k out of tens of thousands of HotpotQA paragraphs. On a file of its dev set's size (74,050
+paragraphs) shuffling the whole corpus cost ~16 ms a sample (listing the others ~3 ms); this draws
+the same uniformly random order from the front, one position at a time, so a sample pays for the
+documents it uses.
 `random.sample` cannot do this: its first k picks change with k.
 """
 
