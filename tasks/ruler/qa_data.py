@@ -54,10 +54,12 @@ def _squad_rows(articles: list[dict[str, Any]]) -> QAData:
     return QAData(tuple(items), tuple(docs), "")
 
 
-def _hotpot_rows(rows: list[dict[str, Any]], texts: list[list[str]] | None = None) -> QAData:
-    """Questions and de-duplicated, sorted documents; `texts`: each row's document texts, when known."""
+def _hotpot_rows(rows: list[dict[str, Any]], source: str) -> QAData:
+    """Questions and de-duplicated, sorted documents of HotpotQA-layout `rows` (checked: errors name `source`)."""
+    texts = _hotpot_texts(rows)
     if texts is None:
-        texts = [[f"{title}\n{''.join(sentences)}" for title, sentences in row["context"]] for row in rows]
+        _check_hotpot(rows, source)  # says what is wrong
+        raise HarnessError(f"{source}: not HotpotQA's layout")  # the check found nothing: a type JSON does not make
     docs = sorted({text for row_texts in texts for text in row_texts})
     ids = {d: i for i, d in enumerate(docs)}
     items = [
@@ -90,9 +92,10 @@ def _from_hub(name: str) -> QAData:
     else:
         data = _hotpot_rows([
             {"question": r["question"], "answer": r["answer"],
-             "context": list(zip(r["context"]["title"], r["context"]["sentences"]))}
+             "context": [[title, list(sentences)] for title, sentences in zip(r["context"]["title"],
+                                                                              r["context"]["sentences"])]}
             for r in rows
-        ])
+        ], hub_id)
     return QAData(data.items, data.docs, f"hub:{hub_id}", hub_source(hub_id, rows))
 
 
@@ -199,10 +202,7 @@ def _from_file(name: str, path: Path) -> QAData:
             _check_squad(raw, str(path))
             data = _squad_rows(raw["data"])
         else:
-            texts = _hotpot_texts(raw)
-            if texts is None:
-                _check_hotpot(raw, str(path))  # says what is wrong
-            data = _hotpot_rows(raw, texts)
+            data = _hotpot_rows(raw, str(path))
     if not data.items:
         raise HarnessError(f"{path}: no answerable questions")
     digest = file_digest([path])
