@@ -122,6 +122,12 @@ class Layout:
     needle_depths: NeedleDepths | None = None  # where the inserted needles sit (the sample's typed field)
     tokens: int | None = None  # the whole prompt's count, when the builder sums it itself (additive counting only)
 
+    @classmethod
+    def counted(cls, tokens: int, materialize: Callable[[], str], meta: dict[str, Any]) -> Layout:
+        """A layout whose builder summed the whole prompt's count itself: it has no edges to count
+        (`count_layout` takes `tokens`, or writes the text out when counting is not additive)."""
+        return cls("", None, 0, materialize, meta, tokens=tokens)
+
 
 def count_layout(counter: Counter, prompt_with: Callable[[str], Prompt], answer_prefix: str, layout: Layout,
                  sep: str) -> int:

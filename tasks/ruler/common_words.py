@@ -16,7 +16,7 @@ import numpy as np
 from harness.core.prompt import TokenCosts
 from harness.core.types import Sample
 from harness.tasks.base import Counter
-from harness.tasks.ruler.common import build_sample, fixed_ends, fixed_permutation, ruler_memo, sample_rng, templates
+from harness.tasks.ruler.common import build_sample, fixed_permutation, ruler_memo, sample_rng, templates
 from harness.tasks.ruler.words import common_word_pool, large_word_pool
 from harness.tasks.sizing import Layout, costs_of
 
@@ -110,8 +110,8 @@ def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, leng
 
     def build(num_words: int) -> Layout:
         # The text `_word_list` would give, sized without writing it: the words' costs are summed
-        # by repeat count, the labels' from prefix sums, and RULER's fixed shuffle only decides
-        # which words come first and last (the whole list is written once, for the chosen size).
+        # by repeat count and the labels' from prefix sums; RULER's fixed shuffle changes no count
+        # (every word joins at a space), so it runs once, when the chosen size is written out.
         chosen = draws.words(num_words)
         common, uncommon = chosen[: config.num_cw], chosen[config.num_cw :]
         cr, ucr = repeats
@@ -122,22 +122,13 @@ def make_cwe_sample(config: CommonWordsConfig, task: str, counter: Counter, leng
         # count(" {i}. {word}") = count(" {i}.") + count(" {word}"): the join is at a space
         total = int(labels[size]) + cr * int(word_costs[: len(common)].sum()) + ucr * int(word_costs[len(common) :].sum())
 
-        def word_at(i: int) -> str:  # item i of `common * cr + uncommon * ucr`, before the shuffle
-            head_size = len(common) * cr
-            return common[i % len(common)] if i < head_size else uncommon[(i - head_size) % len(uncommon)]
-
-        a, b = fixed_ends(seed, size)
-        first_word, last_word = word_at(a), word_at(b)
-        ends = int(labels[1] + labels[size] - labels[size - 1]) + sum(costs.of([" " + first_word, " " + last_word]))
-
         def materialize() -> str:
             unshuffled = common * cr + uncommon * ucr
             return _numbered([unshuffled[i] for i in fixed_permutation(seed, size).tolist()])
 
         # The whole prompt: its skeleton (every numbered list cut to "1.") counted once, then every
         # other label and word joins at a space, as in `total`.
-        tokens = opening + total - int(labels[1])
-        return Layout(f"1. {first_word}", f"{size}. {last_word}", total - ends, materialize, {}, tokens=tokens)
+        return Layout.counted(opening + total - int(labels[1]), materialize, {})
 
     skeleton_head = "\n".join(solved("1.", "1.") for _ in shot_lists)
     skeleton = (skeleton_head + "\n" if skeleton_head else "") + spec["template"].format(context="1.")
