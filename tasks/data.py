@@ -134,10 +134,15 @@ def _hub_commit(dataset: Any) -> str | None:
 
 def file_digest(paths: list[Path]) -> str:
     """sha256 (first 16 hex) over the names and bytes of `paths` (what sample caches key on)."""
+    return content_digest([(path.name, path.read_bytes()) for path in sorted(paths)])
+
+
+def content_digest(files: list[tuple[str, bytes]]) -> str:
+    """`file_digest` of files already read, given as (name, bytes) in path order."""
     digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for name, data in files:
+        digest.update(name.encode())
+        digest.update(data)
     return digest.hexdigest()[:16]
 
 

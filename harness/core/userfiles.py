@@ -15,11 +15,10 @@ from typing import Any, Iterator
 from harness.core.errors import HarnessError
 
 
-def read_text(path: Path, what: str = "file", translate_newlines: bool = True) -> str:
-    """The text of `path` as UTF-8 (newlines translated as Python's text mode does, unless
-    `translate_newlines` is False: CSV readers want them as they are)."""
+def read_bytes(path: Path, what: str = "file") -> bytes:
+    """The bytes of `path`; every way it cannot be read is an error naming it."""
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise HarnessError(f"{what} {path} does not exist") from None
     except IsADirectoryError:
@@ -30,6 +29,11 @@ def read_text(path: Path, what: str = "file", translate_newlines: bool = True) -
         raise HarnessError(f"{what} {path}: permission denied") from None
     except OSError as error:
         raise HarnessError(f"{what} {path}: cannot be read ({error.strerror or error})") from None
+
+
+def decode_text(data: bytes, path: Path, translate_newlines: bool = True) -> str:
+    """`data` (read from `path`) as UTF-8 text, newlines translated as Python's text mode does unless
+    `translate_newlines` is False; an error names the path, the line and the byte."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -39,6 +43,12 @@ def read_text(path: Path, what: str = "file", translate_newlines: bool = True) -
             "save the file as UTF-8"
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n") if translate_newlines else text
+
+
+def read_text(path: Path, what: str = "file", translate_newlines: bool = True) -> str:
+    """The text of `path` as UTF-8 (newlines translated as Python's text mode does, unless
+    `translate_newlines` is False: CSV readers want them as they are)."""
+    return decode_text(read_bytes(path, what), path, translate_newlines)
 
 
 def parse_json(text: str, source: str) -> Any:

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +16,7 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 from harness.core.userfiles import read_text
 from harness.tasks.data import DataSource, TaskOptions, file_digest, local_source
+from harness.tasks.disk_cache import entry_path, read_entry, write_entry
 
 NOISE_LINE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 
@@ -53,6 +52,7 @@ def load_essay(directory: Path) -> Essay:
 
 
 SPLIT_VERSION = 1  # bump when `_sentence_starts` changes: the on-disk cache keys on it
+STARTS_FOLDER = "essay_sentences"
 
 
 def _sentence_starts(words: list[str]) -> tuple[int, ...]:
@@ -69,37 +69,31 @@ def _sentence_starts(words: list[str]) -> tuple[int, ...]:
     return tuple(sorted({char_to_word[start] for start, _ in spans if start in char_to_word}))
 
 
-def _starts_file(digest: str) -> Path:
-    """Where the sentence starts of the essays with `digest` are kept (by nltk version and split version)."""
+def _starts_key(digest: str) -> str:
+    """The cache key of the essays with `digest`: their split by this split version and nltk version."""
     from importlib.metadata import version
 
-    from harness.core.paths import cache_dir
+    return f"{digest}-v{SPLIT_VERSION}-nltk{version('nltk')}"
 
-    return cache_dir() / "essay_sentences" / f"{digest}-v{SPLIT_VERSION}-nltk{version('nltk')}.json"
+
+def _starts_file(digest: str) -> Path:
+    """Where the sentence starts of the essays with `digest` are kept."""
+    return entry_path(STARTS_FOLDER, _starts_key(digest))
 
 
 def _cached_starts(digest: str, words: int) -> tuple[int, ...] | None:
     """The cached split, or None when absent or not a valid split of `words` words."""
-    try:
-        starts = json.loads(_starts_file(digest).read_text())
-    except (OSError, ValueError):
+    starts = read_entry(STARTS_FOLDER, _starts_key(digest))
+    if not isinstance(starts, list) or not all(isinstance(s, int) for s in starts):
         return None
-    valid = isinstance(starts, list) and all(isinstance(s, int) for s in starts)
-    if not valid or any(b <= a for a, b in zip(starts, starts[1:])) or (starts and not 0 <= starts[0] <= starts[-1] < words):
+    if any(b <= a for a, b in zip(starts, starts[1:])) or (starts and not 0 <= starts[0] <= starts[-1] < words):
         return None
     return tuple(starts)
 
 
 def _store_starts(digest: str, starts: tuple[int, ...]) -> None:
     """Keep the split for later processes (best effort: a read-only cache only costs the split again)."""
-    path = _starts_file(digest)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(list(starts)))
-        partial.replace(path)
-    except OSError:
-        pass
+    write_entry(STARTS_FOLDER, _starts_key(digest), list(starts))
 
 
 def check_essay(options: TaskOptions, task: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.ruler_speed import TASKS, ours, ruler_command
+from bench.ruler_speed import TASKS, ours, ours_cold_and_warm, ruler_command
 from harness.tasks import GROUPS
 
 SYNTHETIC_YAML = """
@@ -48,9 +48,14 @@ def test_ruler_is_called_as_its_prepare_py_calls_it(tmp_path: Path) -> None:
     assert "--add_fewshot" in ruler_command(ruler, "py", Path("run.py"), "vt", "/tok", 4096, 3, tmp_path / "o")
 
 
-def test_one_of_our_cells_runs_in_a_fresh_process(chat_tokenizer, shared_data: Path, tmp_path: Path) -> None:
+def test_one_of_our_cells_runs_in_a_fresh_process_with_the_cache_dir_given(tmp_path: Path) -> None:
     from harness.core.models import BUILTINS
+    from tests.tasks.ruler.qa_fixtures import write_squad
 
     folder = BUILTINS["smollm2-135m"].ensure()
-    (tmp_path / "pg_essays").symlink_to(shared_data / "pg_essays")
-    assert 0 < ours(str(folder), tmp_path, "niah_single_2", 1024, 1) < 60
+    write_squad(tmp_path / "squad.json", articles=3, paragraphs=4)
+    cache = tmp_path / "cache"
+    assert 0 < ours(str(folder), tmp_path, "qa_1", 1024, 1, cache) < 60
+    assert [p.name.split("-")[0] for p in (cache / "ruler_qa").iterdir()] == ["squad"]  # parsed once, kept there
+    cold, warm = ours_cold_and_warm(str(folder), tmp_path, "qa_1", 1024, 1, repeat=1)
+    assert 0 < cold < 60 and 0 < warm < 60

@@ -1,6 +1,7 @@
 """RULER's QA loaders: original JSON files and the hub datasets' row layout (through `datasets`)."""
 
 import json
+import sys
 
 import datasets
 import pytest
@@ -9,6 +10,15 @@ from harness.core.errors import HarnessError
 from harness.tasks.data import TaskOptions
 from harness.tasks.ruler import qa_data
 from tests.tasks.ruler.qa_fixtures import write_hotpotqa, write_squad
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """Each test parses its files itself: an empty cache dir, nothing kept in memory from another test."""
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    qa_data._from_file.cache_clear()
+    yield tmp_path / "cache"
+    qa_data._from_file.cache_clear()
 
 
 def test_local_files_follow_rulers_readers(tmp_path) -> None:
@@ -118,3 +128,59 @@ def test_loading_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeypa
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_parsed_file_is_kept_by_content_and_read_back_without_parsing(tmp_path, own_cache, monkeypatch) -> None:
+    write_hotpotqa(tmp_path / "hotpotqa.json", questions=4)
+    first = qa_data.load_qa("hotpotqa", TaskOptions(data_dir=tmp_path))
+    kept = list((own_cache / "ruler_qa").iterdir())
+    assert [p.name for p in kept] == [f"hotpotqa-{first.digest}-v{qa_data.PARSE_VERSION}-py{sys.version_info[0]}"
+                                      f"{sys.version_info[1]}.marshal"]
+    monkeypatch.setattr(qa_data, "parse_json", lambda *a: pytest.fail("parsed again"))
+    qa_data._from_file.cache_clear()
+    again = qa_data.load_qa("hotpotqa", TaskOptions(data_dir=tmp_path))
+    assert (again.items, again.docs, again.digest, again.origin) == (first.items, first.docs, first.digest, first.origin)
+
+
+def test_a_changed_file_is_parsed_again(tmp_path) -> None:
+    write_hotpotqa(tmp_path / "hotpotqa.json", questions=4)
+    first = qa_data.load_qa("hotpotqa", TaskOptions(data_dir=tmp_path))
+    write_hotpotqa(tmp_path / "hotpotqa.json", questions=5)
+    qa_data._from_file.cache_clear()
+    second = qa_data.load_qa("hotpotqa", TaskOptions(data_dir=tmp_path))
+    assert len(first.items) == 4 and len(second.items) == 5 and first.digest != second.digest
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "foreign", "empty", "not a pair", "short rows"])
+def test_a_damaged_or_foreign_cache_value_is_parsed_again(tmp_path, own_cache, damage: str) -> None:
+    from harness.tasks import disk_cache
+
+    write_squad(tmp_path / "squad.json", articles=2, paragraphs=3)
+    good = qa_data.load_qa("squad", TaskOptions(data_dir=tmp_path))
+    (path,) = (own_cache / "ruler_qa").iterdir()
+    key = path.name.removesuffix(f"-py{sys.version_info[0]}{sys.version_info[1]}.marshal")
+    blob = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(blob[: len(blob) // 2])
+    elif damage == "flipped":
+        path.write_bytes(blob[:-5] + bytes([blob[-5] ^ 1]) + blob[-4:])
+    elif damage == "foreign":  # checksummed, not marshal
+        payload = b"not marshal"
+        path.write_bytes(__import__("hashlib").sha256(payload).digest() + payload)
+    else:  # well-formed marshal values of the wrong shape
+        value = {"empty": ((), ()), "not a pair": (1, 2, 3), "short rows": (("d",), (("q", ("a",)),))}[damage]
+        disk_cache.write_value("ruler_qa", key, value)
+    qa_data._from_file.cache_clear()
+    again = qa_data.load_qa("squad", TaskOptions(data_dir=tmp_path))
+    assert (again.items, again.docs, again.digest) == (good.items, good.docs, good.digest)
+    qa_data._from_file.cache_clear()  # and the value was written anew
+    assert qa_data._from_value(disk_cache.read_value("ruler_qa", key)) is not None
+
+
+def test_a_bad_file_is_never_kept(tmp_path, own_cache) -> None:
+    (tmp_path / "hotpotqa.json").write_text(json.dumps([{"question": "q", "answer": 1, "context": []}]))
+    for _ in range(2):
+        qa_data._from_file.cache_clear()
+        with pytest.raises(HarnessError, match=r"hotpotqa.json: \[0\].answer"):
+            qa_data.load_qa("hotpotqa", TaskOptions(data_dir=tmp_path))
+    assert not (own_cache / "ruler_qa").exists()
