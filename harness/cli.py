@@ -321,7 +321,7 @@ def models_build(
         raise unknown_name("built-in model", name, BUILTINS)
     model = BUILTINS[name]
     if force or not model.built:
-        model.build(model.path)
+        model.make()
     typer.echo(f"{name} -> {model.path}")
 
 
@@ -349,8 +349,25 @@ def main() -> None:
     except typer.Abort:
         typer.echo("Aborted!", err=True)
         sys.exit(1)
+    except OSError as error:  # a file-system fault no check caught (full disk, permissions): the path, not a traceback
+        if debug:
+            raise
+        typer.echo(f"error: {_one_line(_os_error_line(error))}", err=True)
+        sys.exit(1)
     if isinstance(code, int) and code:  # typer.Exit(n) from a command
         sys.exit(code)
+
+
+def _os_error_line(error: OSError) -> str:
+    """What failed and on which path(s); a path in the cache dir says how to move it."""
+    from harness.core.paths import cache_dir
+
+    paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+    line = f"{' -> '.join(paths)}: {error.strerror or error}" if paths else str(error)
+    cache = str(cache_dir())
+    if any(p == cache or p.startswith(cache.rstrip("/") + "/") for p in paths):
+        line += f" (in the cache dir {cache}: HARNESS_CACHE moves it)"
+    return line
 
 
 def _click_exceptions() -> ModuleType:

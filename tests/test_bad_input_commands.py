@@ -430,3 +430,49 @@ def test_help_and_version_still_exit_0(capfd: pytest.CaptureFixture[str]) -> Non
         assert code == 0 and out and "error" not in err, argv
     code, out, err = run_cli([], capfd)  # no command: the help, as before
     assert code == 2 and "Usage" in out + err and "error:" not in err
+
+
+# -- the cache dir (HARNESS_CACHE) where it cannot be one ----------------------------------------------
+
+CACHE_USERS = {
+    "models build": (["models", "build", "tiny-random"], True),
+    "eval, its built-in model": (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "256",
+                                  "--output", "{w}/o"], True),
+    "eval, the default database": (["eval", "--model", "tiny-random", "--tasks", "niah_single_1", "--lengths", "256",
+                                    "--output", "{w}/o"], False),
+    "runs, the default database": (["runs"], False),
+}
+
+
+@pytest.mark.parametrize("argv, own_db", CACHE_USERS.values(), ids=CACHE_USERS.keys())
+def test_a_cache_dir_that_is_a_file_is_one_error_line_before_any_work(
+        argv: list[str], own_db: bool, workspace: Path, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HARNESS_CACHE", str(workspace / "afile"))
+    if not own_db:  # the results database's default place is the cache dir too
+        monkeypatch.delenv("HARNESS_DB")
+    built: list[str] = []
+    from harness.train import tiny
+
+    monkeypatch.setattr(tiny, "build_random", lambda target: built.append(str(target)))  # must not be reached
+    code, out, err = run_cli([_fill(a, workspace) for a in argv], capfd)
+    assert_one_error_line(code, out, err, [str(workspace / "afile"), "is a file, not a directory"])
+    assert built == [] and (workspace / "afile").read_text() == "just a file\n"
+
+
+def test_a_file_system_fault_no_check_caught_is_one_line_naming_the_path(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    import errno
+
+    from harness import store
+
+    def full_disk(self: object, path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(store.Store, "__init__", full_disk)
+    code, out, err = run_cli(["runs", "--db", str(workspace / "r.db")], capfd)
+    assert code == 1 and "Traceback" not in err + out
+    assert err.strip() == f"error: {workspace / 'r.db'}: No space left on device"
+    monkeypatch.setenv("HARNESS_CACHE", str(workspace / "c"))
+    code, out, err = run_cli(["runs", "--db", str(workspace / "c" / "r.db")], capfd)
+    assert code == 1 and err.strip().endswith(f"(in the cache dir {workspace / 'c'}: HARNESS_CACHE moves it)")

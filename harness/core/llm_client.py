@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from harness.core.backends.base import Backend, GenerationRequest
 from harness.core.backends.failures import RequestFailure, settle
 from harness.core.errors import HarnessError
+from harness.core.outputs import ensure_dir
 from harness.core.prompt import PromptFormat, as_text
 from harness.core.records.database import LLM_CACHE, prepare_sqlite
 from harness.core.types import Message
@@ -88,7 +89,7 @@ class LLMCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.legacy = False
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(path.parent, f"LLM cache {path}: directory")  # in the cache dir unless given: HARNESS_CACHE moves it
         try:
             with closing(sqlite3.connect(path)) as db:
                 prepare_sqlite(db, LLM_CACHE, f"LLM cache {path}")

@@ -47,20 +47,37 @@ class SampleCache:
     digest does not match (edited, moved from another entry, or written before lines had one) is
     reported and generated again, never used. A line that is not a sample costs that sample only."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, report: Callable[[str], None] = stderr_report) -> None:
         self.root = root or cache_dir() / "samples"
+        self.report = report
+        self.failed = False  # a cache that cannot be read or written is said once, then only costs the building
 
     def samples(self, task: Task, options: TaskOptions, fmt: PromptFormat, length: int, n: int, seed: int) -> list[Sample]:
-        """Samples 0..n-1, generating (and storing) only the ones not cached yet."""
+        """Samples 0..n-1, generating (and storing) only the ones not cached yet. A sample cache that
+        cannot be read or written (a read-only or misplaced cache dir, a full disk) is only a cache:
+        the samples are built, and the run goes on."""
         key = cache_key(task, options, fmt, length, seed)
         path = self.root / f"{key}.jsonl"
-        have = read_entries(path, key, repair=True)
+        try:
+            have = read_entries(path, key, repair=True)
+        except OSError as error:
+            self._failed(path, "read", error)
+            have = {}
         missing = [i for i in range(n) if i not in have]
         if missing:
             fresh = [task.make_sample(fmt, length, i, seed) for i in missing]
-            append_jsonl(path, (entry_line(key, s) for s in fresh))
+            try:
+                append_jsonl(path, (entry_line(key, s) for s in fresh))
+            except OSError as error:
+                self._failed(path, "written", error)
             have.update((s.index, s) for s in fresh)
         return [have[i] for i in range(n)]
+
+    def _failed(self, path: Path, how: str, error: OSError) -> None:
+        if not self.failed:
+            self.failed = True
+            self.report(f"sample cache {path} cannot be {how} ({error.strerror or error}); samples are built without "
+                        "it (HARNESS_CACHE moves the cache dir)")
 
 
 def entry_digest(key: str, fields: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 from harness.core.userfiles import read_text
 from harness.tasks.data import DataSource, TaskOptions, file_digest, local_source
-from harness.tasks.disk_cache import entry_path, read_entry, write_entry
+from harness.tasks.disk_cache import read_entry, write_entry
 
 NOISE_LINE = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 
@@ -74,11 +74,6 @@ def _starts_key(digest: str) -> str:
     from importlib.metadata import version
 
     return f"{digest}-v{SPLIT_VERSION}-nltk{version('nltk')}"
-
-
-def _starts_file(digest: str) -> Path:
-    """Where the sentence starts of the essays with `digest` are kept."""
-    return entry_path(STARTS_FOLDER, _starts_key(digest))
 
 
 def _cached_starts(digest: str, words: int) -> tuple[int, ...] | None:

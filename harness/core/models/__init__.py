@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from harness.core.outputs import ensure_dir
 from harness.core.paths import cache_dir
 from harness.core.records import BuiltModelManifest
 from harness.core.registry import Ref, Registry
@@ -36,7 +37,14 @@ class BuiltinModel:
     def ensure(self) -> Path:
         """Build the model if it is not in the cache yet; return its directory."""
         if not self.built:
-            self.build(self.path)
+            self.make()
+        return self.path
+
+    def make(self) -> Path:
+        """Build the model into the cache, whose folder is checked first: a build takes seconds to minutes,
+        and a cache dir that cannot take it must fail before, not after."""
+        ensure_dir(self.path.parent, f"model cache (HARNESS_CACHE moves it) for {self.name}:")
+        self.build(self.path)
         return self.path
 
 

@@ -99,6 +99,9 @@ def test_a_cache_of_a_newer_version_or_not_a_database_is_refused_naming_it(tmp_p
     garbage.write_bytes(b"not a database" * 200)
     with pytest.raises(HarnessError, match=f"LLM cache {garbage}: not a readable SQLite cache"):
         LLMClient(ScriptedBackend(None), "m", garbage)
+    under_a_file = garbage / "judge.db"  # a cache dir (HARNESS_CACHE) that is a file
+    with pytest.raises(HarnessError, match=f"LLM cache {under_a_file}: directory {garbage} is a file, not a directory"):
+        LLMClient(ScriptedBackend(None), "m", under_a_file)
 
 
 def test_replies_are_reasked_per_prompt_with_its_parser_and_tries(tmp_path: Path) -> None:

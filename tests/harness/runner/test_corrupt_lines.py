@@ -198,3 +198,23 @@ def test_show_sample_ignores_a_tampered_cache_line(tokenizer, tmp_path: Path, is
     rows = [{**row, "prompt": "TAMPERED"} if row["index"] == record.index else row for row in rows]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     assert _cached(record.sample_cache, record) is None  # `harness show` generates it again instead
+
+
+@pytest.mark.parametrize("fault", ["read", "write"])
+def test_a_sample_cache_that_cannot_be_used_is_said_once_and_the_samples_are_built(
+        tokenizer, tmp_path: Path, fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.runner import sample_cache
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "samples"))
+
+    monkeypatch.setattr(sample_cache, "read_entries" if fault == "read" else "append_jsonl", denied)
+    said: list[str] = []
+    options = TaskOptions()
+    task = get_task("niah_single_1", options)
+    fmt = PromptFormat.create(tokenizer, "auto")
+    cache = SampleCache(tmp_path / "samples", report=said.append)
+    first = cache.samples(task, options, fmt, 256, 3, seed=1)
+    again = cache.samples(task, options, fmt, 512, 2, seed=1)
+    assert [s.index for s in first] == [0, 1, 2] and [s.length for s in again] == [512, 512]
+    assert len(said) == 1 and f"cannot be {fault if fault == 'read' else 'written'} (Permission denied)" in said[0]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.tasks.disk_cache import entry_path
 from harness.tasks.ruler import haystacks
 
 TEXT = ("The first essay starts here. It has a second sentence! Does it ask? Yes.\n\n"
@@ -26,7 +27,7 @@ def test_the_split_is_cached_and_read_back(essays: Path, monkeypatch: pytest.Mon
     first = haystacks.load_essay(essays)
     assert first.sentence_starts == haystacks._sentence_starts(list(first.words))
     assert first.sentence_starts[:2] == (0, first.words.index("It"))
-    assert haystacks._starts_file(first.digest).is_file()
+    assert entry_path(haystacks.STARTS_FOLDER, haystacks._starts_key(first.digest)).is_file()
     haystacks.load_essay.cache_clear()
 
     def no_split(words):  # type: ignore[no-untyped-def]
@@ -40,7 +41,7 @@ def test_the_split_is_cached_and_read_back(essays: Path, monkeypatch: pytest.Mon
 def test_a_bad_cache_file_is_split_again(essays: Path, content: str) -> None:
     first = haystacks.load_essay(essays)
     haystacks.load_essay.cache_clear()
-    haystacks._starts_file(first.digest).write_text(content)
+    entry_path(haystacks.STARTS_FOLDER, haystacks._starts_key(first.digest)).write_text(content)
     assert haystacks.load_essay(essays) == first
     assert haystacks._cached_starts(first.digest, len(first.words)) == first.sentence_starts
 
