@@ -103,15 +103,15 @@ def test_fwe_ruler_layout_is_the_fixed_shuffle_of_the_ranks(fmt) -> None:
         assert (layout.first, layout.last) == (written.split(" ")[0], written.split(" ")[-1])
 
 
-def test_a_fwe_sample_does_not_import_scipy_for_rulers_alpha() -> None:
+def test_a_fwe_sample_does_not_import_scipy_for_rulers_alpha(tiny_path) -> None:
     import subprocess
     import sys
 
-    code = ("import sys\nfrom harness.core.models.smollm2 import load_gguf_tokenizer\n"
+    code = ("import sys\nfrom harness.core.backends.hf import load_tokenizer\n"
             "from harness.core.prompt import PromptFormat\nfrom harness.tasks import get_task\n"
-            "get_task('fwe').samples(PromptFormat.create(load_gguf_tokenizer(), 'off'), 2048, 1, seed=1)\n"
+            "get_task('fwe').samples(PromptFormat.create(load_tokenizer(sys.argv[1]), 'off'), 2048, 1, seed=1)\n"
             "print('scipy' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code, str(tiny_path)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "False"
 
