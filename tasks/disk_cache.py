@@ -14,12 +14,12 @@ import contextlib
 import hashlib
 import json
 import marshal
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from harness.core.paths import cache_dir
+from harness.core.records.schema import write_atomic
 
 CHECK_BYTES = 32  # a marshal value's file: the sha256 of its payload, then the payload
 
@@ -69,12 +69,8 @@ def write_value(folder: str, key: str, value: Any) -> None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write atomically (a reader sees the old file or the whole new one); give up quietly where it cannot."""
-    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
+    """Write atomically (a reader sees the old file or the whole new one, and no partial file stays);
+    give up quietly where it cannot: a full disk, a read-only or misplaced cache dir."""
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(data)
-        partial.replace(path)
-    except OSError:  # a full disk, a read-only or misplaced cache dir: leave no partial file behind
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+        write_atomic(path, data)
