@@ -364,8 +364,8 @@ def _os_error_line(error: OSError) -> str:
 
     paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
     line = f"{' -> '.join(paths)}: {error.strerror or error}" if paths else str(error)
-    cache = str(cache_dir())
-    if any(p == cache or p.startswith(cache.rstrip("/") + "/") for p in paths):
+    cache = cache_dir()
+    if any(Path(p).is_relative_to(cache) for p in paths):
         line += f" (in the cache dir {cache}: HARNESS_CACHE moves it)"
     return line
 
