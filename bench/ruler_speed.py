@@ -147,10 +147,10 @@ def byte_compile(python: str, folders: list[Path]) -> None:
     subprocess.run([python, "-m", "compileall", "-q", *map(str, folders)], check=True, capture_output=True)
 
 
-def timed(argv: list[str], cwd: Path) -> tuple[float, str]:
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
     """Wall seconds of a process and its stdout; its stderr is shown when it fails."""
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:4])} ... failed:\n{done.stderr[-3000:]}")
@@ -160,13 +160,9 @@ def timed(argv: list[str], cwd: Path) -> tuple[float, str]:
 def ours(tokenizer: str, data: Path, task: str, length: int, n: int, cache: Path) -> float:
     """Seconds our generator takes for `n` samples, in a fresh process (tokenizer load excluded) whose
     cache dir is `cache`."""
-    env = {**os.environ, "HARNESS_CACHE": str(cache)}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", OURS, tokenizer, str(data), task, str(length), str(n)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=3600)
-    if done.returncode != 0:
-        raise SystemExit(f"ours {task} {length} failed after {time.perf_counter() - started:.1f}s:\n{done.stderr[-3000:]}")
-    seconds: float = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+    _, out = timed([sys.executable, "-c", OURS, tokenizer, str(data), task, str(length), str(n)], ROOT,
+                   {**os.environ, "HARNESS_CACHE": str(cache)})
+    seconds: float = json.loads(out.strip().splitlines()[-1])["seconds"]
     return seconds
 
 
